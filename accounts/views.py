@@ -1,0 +1,71 @@
+"""Registration, JWT tokens, logout, and user lookup."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.serializers import LogoutSerializer, RegisterSerializer, UserSearchQuerySerializer
+from accounts.services import user_register
+from chat import selectors
+from chat.serializers import UserSerializer
+from config.throttles import LoginRateThrottle, RefreshRateThrottle, RegisterRateThrottle
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [RegisterRateThrottle]
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request):
+        data = RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_register(**data.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainPairView(jwt_views.TokenObtainPairView):
+    throttle_classes = [LoginRateThrottle]
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    throttle_classes = [RefreshRateThrottle]
+
+
+class LogoutView(APIView):
+    @extend_schema(request=LogoutSerializer, responses={205: None})
+    def post(self, request):
+        data = LogoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+        except TokenError as error:
+            raise serializers.ValidationError({"refresh": [str(error)]}) from None
+        if str(token.get("user_id")) != str(request.user.pk):
+            raise serializers.ValidationError({"refresh": ["This refresh token is not yours."]})
+        token.blacklist()
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class UserListView(generics.ListAPIView):
+    serializer_class = UserSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("search", str, description="Part of a username.")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = UserSearchQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.users_search(search=query.validated_data.get("search", ""))
+
+
+class MeView(APIView):
+    @extend_schema(responses=UserSerializer)
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)

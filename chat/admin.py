@@ -1,0 +1,190 @@
+"""The operators' admin: threads with their participants and recent messages, and messages.
+
+Pages stay fast with a million messages: related rows are joined (`list_select_related`), counts
+are per-row subqueries on indexed columns, and no page lists every thread or user in a widget.
+Changes go through `chat.services`, like every other write.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+
+from chat import services
+from chat.models import Message, Thread
+
+User = get_user_model()
+
+RECENT_MESSAGES_SHOWN = 20
+
+
+class ThreadAddForm(forms.ModelForm):
+    participants = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        widget=AutocompleteSelectMultiple(Thread._meta.get_field("participants"), admin.site),
+        help_text="Exactly two different active users.",
+    )
+
+    class Meta:
+        model = Thread
+        fields = []
+
+    def clean_participants(self):
+        users = list(self.cleaned_data["participants"])
+        if len(users) != 2:
+            raise forms.ValidationError(
+                "A thread has exactly two participants; you chose %(count)d.",
+                code="participant_count",
+                params={"count": len(users)},
+            )
+        low, high = sorted(users, key=lambda user: user.pk)
+        if Thread.objects.filter(user_low=low, user_high=high).exists():
+            raise forms.ValidationError(
+                "%(low)s and %(high)s already have a thread.",
+                code="thread_exists",
+                params={"low": low, "high": high},
+            )
+        return users
+
+
+@admin.register(Thread)
+class ThreadAdmin(admin.ModelAdmin):
+    list_display = ["id", "participant_names", "message_count", "updated", "created"]
+    list_display_links = ["id", "participant_names"]
+    list_select_related = ["user_low", "user_high"]
+    search_fields = ["user_low__username", "user_high__username"]
+    list_filter = ["updated", "created"]
+    date_hierarchy = "updated"
+    ordering = ["-updated", "-id"]
+    list_per_page = 50
+    show_full_result_count = False
+    readonly_fields = ["participant_names", "created", "updated", "message_count", "recent"]
+
+    def get_queryset(self, request):
+        message_count = (
+            Message.objects.filter(thread=OuterRef("pk"))
+            .order_by()
+            .values("thread")
+            .annotate(count=Count("id"))
+            .values("count")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                message_total=Coalesce(Subquery(message_count), 0, output_field=IntegerField())
+            )
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ThreadAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["participants"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # Nothing of a thread is editable: participants are fixed for its lifetime.
+        first, second = form.cleaned_data["participants"]
+        thread, _ = services.thread_get_or_create(user=first, other=second)
+        obj.pk = thread.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        """The participants were written by the service in `save_model`."""
+
+    def delete_model(self, request, obj):
+        services.thread_delete(thread=obj)
+
+    def delete_queryset(self, request, queryset):
+        for thread in queryset:
+            services.thread_delete(thread=thread)
+
+    @admin.display(description="participants")
+    def participant_names(self, thread):
+        return f"{thread.user_low.username} ↔ {thread.user_high.username}"
+
+    @admin.display(description="messages")
+    def message_count(self, thread):
+        return thread.message_total
+
+    @admin.display(description=f"latest {RECENT_MESSAGES_SHOWN} messages")
+    def recent(self, thread):
+        recent = (
+            Message.objects.filter(thread=thread)
+            .select_related("sender")
+            .order_by("-id")[:RECENT_MESSAGES_SHOWN]
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    m.created.strftime("%Y-%m-%d %H:%M"),
+                    m.sender.username,
+                    m.text[:200],
+                    "read" if m.is_read else "unread",
+                )
+                for m in recent
+            ),
+        )
+        all_url = reverse("admin:chat_message_changelist") + f"?thread={thread.pk}"
+        return format_html(
+            '<table><tbody>{}</tbody></table><p><a href="{}">All {} messages →</a></p>',
+            rows,
+            all_url,
+            thread.message_total,
+        )
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "sender", "thread_link", "short_text", "is_read", "created"]
+    list_select_related = ["sender", "thread__user_low", "thread__user_high"]
+    list_filter = ["is_read", "created"]
+    date_hierarchy = "created"
+    search_fields = ["text", "sender__username"]
+    raw_id_fields = ["thread", "sender"]
+    readonly_fields = ["thread", "sender", "recipient", "text", "created", "is_read"]
+    ordering = ["-id"]
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ["mark_read", "mark_unread"]
+
+    def has_add_permission(self, request):
+        # Operators moderate conversations; they do not write in them.
+        return False
+
+    def delete_model(self, request, obj):
+        services.messages_delete(messages=Message.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.messages_delete(messages=queryset)
+
+    @admin.display(description="thread", ordering="thread")
+    def thread_link(self, message):
+        url = reverse("admin:chat_thread_change", args=[message.thread_id])
+        return format_html('<a href="{}">{}</a>', url, message.thread)
+
+    @admin.display(description="text")
+    def short_text(self, message):
+        return Truncator(message.text).chars(60)
+
+    @admin.action(description="Mark selected messages as read")
+    def mark_read(self, request, queryset):
+        changed = services.messages_set_read(messages=queryset, is_read=True)
+        self.message_user(request, f"{changed} message(s) marked read.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected messages as unread")
+    def mark_unread(self, request, queryset):
+        changed = services.messages_set_read(messages=queryset, is_read=False)
+        self.message_user(request, f"{changed} message(s) marked unread.", messages.SUCCESS)

@@ -1,0 +1,113 @@
+"""Representations of users, threads and messages, and the input serializers of the chat API.
+
+The output serializers are the only ones: REST responses and WebSocket events both use them, so
+a client sees one `Message` shape everywhere.
+"""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from chat.models import Message, Thread
+from config.validators import validate_encodable
+
+User = get_user_model()
+
+MAX_ID = 2**63 - 1
+MAX_TEXT_LENGTH = 4096
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "thread", "sender", "text", "created", "is_read"]
+        read_only_fields = fields
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    """A thread as its participant sees it: `last_message` and `unread_count` come from
+    `chat.selectors.threads_with_summaries`, which sets them on the instance."""
+
+    participants = UserSerializer(source="pair", many=True)
+    last_message = MessageSerializer(allow_null=True)
+    unread_count = serializers.IntegerField(min_value=0)
+
+    class Meta:
+        model = Thread
+        fields = ["id", "participants", "created", "updated", "last_message", "unread_count"]
+        read_only_fields = fields
+
+
+class ThreadCreateSerializer(serializers.Serializer):
+    participants = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=2,
+        help_text="One user id (the caller is added), or two ids that include the caller.",
+    )
+
+    def validate_participants(self, ids: list[int]) -> list[int]:
+        me = self.context["request"].user.pk
+        if len(ids) == 2 and me not in ids:
+            raise serializers.ValidationError("The participants must include you.")
+        others = {pk for pk in ids if pk != me}
+        if not others:
+            raise serializers.ValidationError("You cannot start a thread with yourself.")
+        return ids
+
+    def validate(self, attrs):
+        me = self.context["request"].user.pk
+        other_id = next(pk for pk in attrs["participants"] if pk != me)
+        other = User.objects.filter(pk=other_id, is_active=True).first()
+        if other is None:
+            raise serializers.ValidationError(
+                {"participants": [f"No active user has id {other_id}."]}
+            )
+        attrs["other"] = other
+        return attrs
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=MAX_TEXT_LENGTH,
+        trim_whitespace=False,
+        validators=[validate_encodable],
+        help_text="1 to 4096 characters, not only white space.",
+    )
+
+    def validate_text(self, text: str) -> str:
+        if not text.strip():
+            raise serializers.ValidationError("The message cannot be empty or only white space.")
+        return text
+
+
+class SubjectUserQuerySerializer(serializers.Serializer):
+    user = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Whose threads or count: staff may name anyone, others only themselves.",
+    )
+
+
+class MessagePageQuerySerializer(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    after = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+    def validate(self, attrs):
+        if "before" in attrs and "after" in attrs:
+            raise serializers.ValidationError({"before": ["Use either before or after, not both."]})
+        return attrs
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(min_value=0)
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread_count = serializers.IntegerField(min_value=0)

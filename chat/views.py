@@ -1,0 +1,170 @@
+"""REST views of threads and messages: validate the input, call a selector or service, serialize.
+
+Access goes through `chat.selectors.thread_for_participant` / `message_for_participant`; writes
+go through `chat.services`.
+"""
+
+import re
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from chat import selectors, services
+from chat.pagination import MessagePagination
+from chat.serializers import (
+    MarkedSerializer,
+    MessageCreateSerializer,
+    MessagePageQuerySerializer,
+    MessageSerializer,
+    SubjectUserQuerySerializer,
+    ThreadCreateSerializer,
+    ThreadSerializer,
+    UnreadCountSerializer,
+)
+from config.throttles import SendRateThrottle
+
+NOT_FOUND = OpenApiResponse(description="No such thread or message among the caller's.")
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise serializers.ValidationError(
+            {"Idempotency-Key": ["Use 1 to 255 printable ASCII characters without spaces."]}
+        )
+    return key
+
+
+def requested_subject(request):
+    query = SubjectUserQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return selectors.subject_user(caller=request.user, user_id=query.validated_data.get("user"))
+
+
+class ThreadListCreateView(generics.GenericAPIView):
+    serializer_class = ThreadSerializer
+
+    @extend_schema(parameters=[SubjectUserQuerySerializer])
+    def get(self, request):
+        user = requested_subject(request)
+        rows = self.paginate_queryset(selectors.participant_rows_for_user(user=user))
+        threads = selectors.threads_with_summaries(rows=rows, user=user)
+        return self.get_paginated_response(ThreadSerializer(threads, many=True).data)
+
+    @extend_schema(
+        request=ThreadCreateSerializer,
+        responses={200: ThreadSerializer, 201: ThreadSerializer},
+    )
+    def post(self, request):
+        data = ThreadCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        thread, created = services.thread_get_or_create(
+            user=request.user, other=data.validated_data["other"]
+        )
+        thread = selectors.thread_with_summary(thread=thread, user=request.user)
+        return Response(
+            ThreadSerializer(thread).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ThreadDetailView(generics.GenericAPIView):
+    serializer_class = ThreadSerializer
+
+    @extend_schema(responses={200: ThreadSerializer, 404: NOT_FOUND})
+    def get(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        thread = selectors.thread_with_summary(thread=thread, user=request.user)
+        return Response(ThreadSerializer(thread).data)
+
+    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    def delete(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        services.thread_delete(thread=thread)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageListCreateView(generics.GenericAPIView):
+    serializer_class = MessageSerializer
+    pagination_class = MessagePagination
+
+    def get_throttles(self):
+        return [SendRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        parameters=[MessagePageQuerySerializer],
+        responses={200: MessageSerializer(many=True), 404: NOT_FOUND},
+    )
+    def get(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        query = MessagePageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        messages = selectors.messages_for_thread(thread=thread)
+        if query.validated_data:
+            page = self.paginator.paginate_keyset(messages, request, **query.validated_data)
+            return self.paginator.get_keyset_response(MessageSerializer(page, many=True).data)
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=MessageCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string per message (up to 255 printable ASCII "
+                "characters). A retry with the same key returns the first message with 200.",
+            )
+        ],
+        responses={200: MessageSerializer, 201: MessageSerializer, 404: NOT_FOUND},
+    )
+    def post(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        data = MessageCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message, created = services.message_send(
+            thread=thread,
+            sender=request.user,
+            text=data.validated_data["text"],
+            idempotency_key=idempotency_key(request),
+        )
+        return Response(
+            MessageSerializer(message).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ThreadReadView(generics.GenericAPIView):
+    serializer_class = MarkedSerializer
+
+    @extend_schema(request=None, responses={200: MarkedSerializer, 404: NOT_FOUND})
+    def post(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        marked_ids = services.thread_mark_read(thread=thread, user=request.user)
+        return Response({"marked": len(marked_ids)})
+
+
+class MessageReadView(generics.GenericAPIView):
+    serializer_class = MessageSerializer
+
+    @extend_schema(request=None, responses={200: MessageSerializer, 403: None, 404: NOT_FOUND})
+    def post(self, request, message_id: int):
+        message = selectors.message_for_participant(user=request.user, message_id=message_id)
+        message = services.message_mark_read(message=message, user=request.user)
+        return Response(MessageSerializer(message).data)
+
+
+class UnreadCountView(generics.GenericAPIView):
+    serializer_class = UnreadCountSerializer
+
+    @extend_schema(parameters=[SubjectUserQuerySerializer], responses=UnreadCountSerializer)
+    def get(self, request):
+        user = requested_subject(request)
+        return Response({"unread_count": selectors.unread_count_for_user(user=user)})

@@ -1,0 +1,10 @@
+"""Test settings: the real settings with the few overrides tests need, all in one place."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY_DJANGO_SETTINGS", "test-only-secret-key-not-for-production")
+
+from config.settings import *  # noqa: F403
+
+# Hashing with the production hasher would dominate the run time of the suite.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

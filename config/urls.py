@@ -1,0 +1,32 @@
+"""The URL map: REST API under /api/, schema and docs, health check, admin."""
+
+from django.contrib import admin
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def api_not_found(request, unknown_path=""):
+    # DEBUG's HTML 404 page never reaches an API client: unknown /api/ paths end here.
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("accounts.urls")),
+    path("api/", include("chat.urls")),
+    re_path(r"^api/(?P<unknown_path>.*)$", api_not_found),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,59 @@
+"""Fixtures shared by every test: users in their roles, and API clients logged in as them."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from chat.tests.factories import UserFactory, make_thread
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def outsider(db):
+    """A logged-in user who takes part in none of the threads under test."""
+    return UserFactory(username="mallory")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="operator", is_staff=True)
+
+
+@pytest.fixture
+def thread(alice, bob):
+    return make_thread(alice, bob)
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)`: an APIClient sending that user's access token."""
+
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        return client
+
+    return make
