@@ -50,7 +50,10 @@ def requested_subject(request):
 class ThreadListCreateView(generics.GenericAPIView):
     serializer_class = ThreadSerializer
 
-    @extend_schema(parameters=[SubjectUserQuerySerializer])
+    @extend_schema(
+        parameters=[SubjectUserQuerySerializer],
+        responses={200: ThreadSerializer(many=True), 403: None},
+    )
     def get(self, request):
         user = requested_subject(request)
         rows = self.paginate_queryset(selectors.participant_rows_for_user(user=user))
@@ -164,7 +167,9 @@ class MessageReadView(generics.GenericAPIView):
 class UnreadCountView(generics.GenericAPIView):
     serializer_class = UnreadCountSerializer
 
-    @extend_schema(parameters=[SubjectUserQuerySerializer], responses=UnreadCountSerializer)
+    @extend_schema(
+        parameters=[SubjectUserQuerySerializer], responses={200: UnreadCountSerializer, 403: None}
+    )
     def get(self, request):
         user = requested_subject(request)
         return Response({"unread_count": selectors.unread_count_for_user(user=user)})

@@ -1,0 +1,1 @@
+"""Reliability and security tests: fuzzing, access, tokens, limits, races and crashes."""
