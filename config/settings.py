@@ -134,6 +134,9 @@ REST_FRAMEWORK = {
         "send": os.environ.get("THROTTLE_SEND", "120/min"),
     },
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    # Per-IP limits count by REMOTE_ADDR unless this many proxies in front of the service append
+    # to X-Forwarded-For; trusting the header by default would let a client pick its own "IP".
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES") or "0"),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -175,7 +178,7 @@ else:
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "0")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("SECURE_PROXY_SSL_HEADER"):
