@@ -1,0 +1,152 @@
+"""Every REST endpoint walked as the anonymous caller, an outsider, both participants and staff.
+
+The thread under test is alice's and bob's, with a message from alice to bob. Each row gives the
+status each role gets; for the anonymous caller and the outsider, the body must also not carry
+a single id or word of that thread (a 404 for another's thread is exactly a 404 for none).
+"""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from chat.tests.factories import UserFactory, make_message, make_thread
+
+SECRET_TEXTS = ["the launch code is 0000", "meet at the old mill"]
+ROLES = ["anonymous", "outsider", "bob", "alice", "staff"]
+
+
+def row(method, path, statuses, body=None):
+    return (method, path, dict(zip(ROLES, statuses, strict=True)), body)
+
+
+# Paths name {thread}, {message} (alice → bob), {alice}, {bob}; bodies may name {bob}, {refresh}.
+TABLE = [
+    row("get", "/api/threads/{thread}/", [401, 404, 200, 200, 404]),
+    row("delete", "/api/threads/{thread}/", [401, 404, 204, 204, 404]),
+    row("get", "/api/threads/{thread}/messages/", [401, 404, 200, 200, 404]),
+    row("get", "/api/threads/{thread}/messages/?before=999999", [401, 404, 200, 200, 404]),
+    row("get", "/api/threads/{thread}/messages/?after=0", [401, 404, 400, 400, 404]),
+    row("post", "/api/threads/{thread}/messages/", [401, 404, 201, 201, 404], {"text": "hi"}),
+    row("post", "/api/threads/{thread}/read/", [401, 404, 200, 200, 404]),
+    row("post", "/api/messages/{message}/read/", [401, 404, 200, 403, 404]),
+    row("get", "/api/threads/", [401, 200, 200, 200, 200]),
+    row("get", "/api/threads/?user={alice}", [401, 403, 403, 200, 200]),
+    row("get", "/api/messages/unread-count/", [401, 200, 200, 200, 200]),
+    row("get", "/api/messages/unread-count/?user={bob}", [401, 403, 200, 403, 200]),
+    row("post", "/api/threads/", [401, 201, 400, 200, 201], {"participants": ["{bob}"]}),
+    row("get", "/api/users/", [401, 200, 200, 200, 200]),
+    row("get", "/api/users/me/", [401, 200, 200, 200, 200]),
+    row("post", "/api/auth/logout/", [401, 205, 205, 205, 205], {"refresh": "{refresh}"}),
+    row("get", "/api/threads/999999/", [401, 404, 404, 404, 404]),
+    row("get", "/api/threads/abc/", [404, 404, 404, 404, 404]),
+    row("post", "/api/messages/999999/read/", [401, 404, 404, 404, 404]),
+]
+
+
+@pytest.fixture
+def world(db):
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+    outsider = UserFactory(username="mallory")
+    staff = UserFactory(username="operator", is_staff=True, is_superuser=True)
+    # Other people's conversations first, so the thread under test does not have id 1.
+    make_message(make_thread(outsider, staff), outsider, "decoy")
+    thread = make_thread(alice, bob)
+    message = make_message(thread, alice, SECRET_TEXTS[0])
+    make_message(thread, bob, SECRET_TEXTS[1])
+    return {
+        "users": {"alice": alice, "bob": bob, "outsider": outsider, "staff": staff},
+        "thread": thread,
+        "message": message,
+    }
+
+
+def client_as(world, role):
+    client = APIClient()
+    if role != "anonymous":
+        user = world["users"][role]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+def fill(value, names):
+    if isinstance(value, str):
+        filled = value.format(**names)
+        return int(filled) if filled.isdigit() and value != filled else filled
+    if isinstance(value, list):
+        return [fill(item, names) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, names) for key, item in value.items()}
+    return value
+
+
+def objects_in(data):
+    """Every JSON object in a response body, however deeply nested."""
+    if isinstance(data, dict):
+        yield data
+        for value in data.values():
+            yield from objects_in(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from objects_in(item)
+
+
+def assert_nothing_of_the_thread(response, world):
+    body = response.content.decode()
+    for text in SECRET_TEXTS:
+        assert text not in body
+    thread, message = world["thread"], world["message"]
+    for obj in objects_in(response.json() if body else None):
+        assert obj.get("thread") != thread.pk, obj
+        if "participants" in obj or "last_message" in obj:
+            assert obj.get("id") != thread.pk, obj
+        if "text" in obj or "is_read" in obj:
+            assert obj.get("id") != message.pk, obj
+
+
+def assert_drf_error_shape(response):
+    if response.status_code in (401, 403, 404, 405, 429):
+        assert response["Content-Type"].startswith("application/json")
+        data = response.json()
+        assert list(data) == ["detail"]
+        assert isinstance(data["detail"], str)
+    elif response.status_code == 400:
+        data = response.json()
+        assert isinstance(data, dict)
+        assert data
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "statuses", "body"),
+    TABLE,
+    ids=[f"{method.upper()} {path}" for method, path, _, _ in TABLE],
+)
+def test_access(world, role, method, path, statuses, body):
+    users = world["users"]
+    caller = users.get(role)
+    names = {
+        "thread": world["thread"].pk,
+        "message": world["message"].pk,
+        "alice": users["alice"].pk,
+        "bob": users["bob"].pk,
+        "refresh": str(RefreshToken.for_user(caller)) if caller else "x",
+    }
+    client = client_as(world, role)
+    response = getattr(client, method)(fill(path, names), fill(body, names), format="json")
+
+    assert response.status_code == statuses[role], response.content
+    assert_drf_error_shape(response)
+    if role in ("anonymous", "outsider"):
+        assert_nothing_of_the_thread(response, world)
+
+
+def test_outsiders_thread_list_and_count_are_only_their_own(world):
+    client = client_as(world, "outsider")
+    threads = client.get("/api/threads/").json()
+    assert threads["count"] == 1
+    assert {user["username"] for user in threads["results"][0]["participants"]} == {
+        "mallory",
+        "operator",
+    }
+    assert client.get("/api/messages/unread-count/").json() == {"unread_count": 0}
