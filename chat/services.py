@@ -6,6 +6,7 @@ and counts alike. Each runs in one transaction: nothing is ever half-written.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from chat.models import Message, Participant, Thread
@@ -42,7 +43,10 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
 @transaction.atomic
 def thread_delete(*, thread: Thread) -> None:
     """Delete the thread with its messages, for both participants."""
-    thread.delete()
+    # Lock the row first (PostgreSQL): a send in flight holds it, so the messages it commits are
+    # deleted with the thread instead of being left pointing at a deleted thread.
+    if Thread.objects.select_for_update().filter(pk=thread.pk).exists():
+        thread.delete()
 
 
 @transaction.atomic
@@ -62,7 +66,9 @@ def message_send(
     now = timezone.now()
     # Updating the thread first takes its row lock (PostgreSQL), so the messages of one thread
     # get ids in the order of their timestamps.
-    Thread.objects.filter(pk=thread.pk).update(updated=now)
+    if not Thread.objects.filter(pk=thread.pk).update(updated=now):
+        # Deleted since the caller's access check: a 404, not a message pointing nowhere.
+        raise Http404("No thread found.")
     Participant.objects.filter(thread=thread).update(thread_updated=now)
     thread.updated = now
     message = Message(
