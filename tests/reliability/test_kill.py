@@ -1,0 +1,178 @@
+"""Kill the server while writers post, restart it: every message that got a 201 is there, once,
+and the SQLite database passes `PRAGMA integrity_check`.
+
+The server is a real process (uvicorn, two workers, production settings) on a database file in
+a temporary directory. Writers retry a send whose answer was lost with the same
+`Idempotency-Key`, as a client should; the server group gets SIGKILL after a set number of
+acknowledged sends, while the writers are still posting, and is started again.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WRITERS = 8
+MESSAGES_PER_WRITER = int(os.environ.get("KILL_MESSAGES", "40"))
+KILL_AFTER_ACKS = WRITERS * MESSAGES_PER_WRITER // 3
+GIVE_UP_AFTER_SECONDS = 120
+
+SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import AccessToken
+from chat import services
+User = get_user_model()
+alice = User.objects.create_user("alice", password="unused-password-1")
+bob = User.objects.create_user("bob", password="unused-password-2")
+thread, _ = services.thread_get_or_create(user=alice, other=bob)
+tokens = [str(AccessToken.for_user(user)) for user in (alice, bob)]
+print(json.dumps({"thread": thread.pk, "tokens": tokens}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env, port):
+        self.env, self.port, self.process = env, port, None
+
+    def start(self):
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                *(sys.executable, "-m", "uvicorn", "config.asgi:application"),
+                *("--workers", "2", "--host", "127.0.0.1", "--port", str(self.port)),
+                *("--log-level", "warning"),
+            ],
+            cwd=REPO,
+            env=self.env,
+            start_new_session=True,  # its own process group: the kill takes every worker
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "the server exited while starting"
+            try:
+                status, _ = request(self.port, "GET", "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        pytest.fail("the server did not start within 60 s")
+
+    def kill(self):
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def request(port, method, path, body=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        payload = json.dumps(body) if body is not None else None
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        connection.request(method, path, body=payload, headers=all_headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY_DJANGO_SETTINGS": "kill-test-secret-key-kill-test-secret-key-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SQLITE_PATH": str(tmp_path / "chat.sqlite3"),
+        "THROTTLE_SEND": "1000000/min",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)  # noqa: S603
+    setup = subprocess.run(  # noqa: S603
+        [*manage, "shell", "-c", SETUP],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    server = Server(env, free_port())
+    server.world = json.loads(setup.stdout.strip().splitlines()[-1])
+    server.database = env["SQLITE_PATH"]
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.kill()
+
+
+def test_no_acknowledged_message_is_lost_when_the_server_is_killed(server):
+    world = server.world
+    path = f"/api/threads/{world['thread']}/messages/"
+    acknowledged = {}  # text -> message id from a 201 (or the 200 of a retry)
+    outcomes = Counter()
+    lock = threading.Lock()
+    enough_acks = threading.Event()
+    give_up_at = time.monotonic() + GIVE_UP_AFTER_SECONDS
+
+    def writer(w):
+        token = world["tokens"][w % 2]
+        for n in range(MESSAGES_PER_WRITER):
+            text = f"writer {w} message {n}"
+            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"w{w}-m{n}"}
+            while time.monotonic() < give_up_at:
+                try:
+                    status, body = request(server.port, "POST", path, {"text": text}, headers)
+                except OSError:
+                    with lock:
+                        outcomes["connection failed"] += 1
+                    time.sleep(0.05)
+                    continue
+                with lock:
+                    outcomes[status] += 1
+                    if status in (200, 201):
+                        acknowledged[text] = json.loads(body)["id"]
+                        if len(acknowledged) >= KILL_AFTER_ACKS:
+                            enough_acks.set()
+                        break
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    assert enough_acks.wait(GIVE_UP_AFTER_SECONDS), outcomes
+    server.kill()
+    with lock:
+        acknowledged_before_kill = len(acknowledged)
+    server.start()
+    for thread in threads:
+        thread.join()
+    server.kill()
+
+    total = WRITERS * MESSAGES_PER_WRITER
+    assert len(acknowledged) == total, outcomes
+    # The kill came in the middle: sends were acknowledged on both sides of it.
+    assert KILL_AFTER_ACKS <= acknowledged_before_kill < total
+    assert set(outcomes) <= {200, 201, "connection failed"}, outcomes
+
+    with sqlite3.connect(server.database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        stored = db.execute("SELECT id, text FROM chat_message").fetchall()
+    assert len(stored) == total  # exactly once: no duplicate from a retried send
+    assert dict(stored) == {message_id: text for text, message_id in acknowledged.items()}
+    print(json.dumps({"kill_test": {str(k): v for k, v in outcomes.items()}}))
