@@ -5,6 +5,7 @@ configuration instead, so that a new view cannot forget them:
 - 400 `ValidationError` when the operation takes a body, query or header parameters;
 - 401 `ErrorDetail` when it authenticates (a bad or expired token), or is a token endpoint;
 - 404 `ErrorDetail` when its path names an object;
+- 413 `ErrorDetail` when it takes a body (over `DATA_UPLOAD_MAX_MEMORY_SIZE`);
 - 429 `ErrorDetail` with `Retry-After` when it is throttled.
 A code a view declares without a body (`403: None`) gets the `ErrorDetail` body.
 """
@@ -24,6 +25,7 @@ ERROR_DESCRIPTIONS = {
     "403": "Authenticated, but not allowed.",
     "404": "No such object among the caller's (another user's thread is a 404 too).",
     "405": "Method not allowed.",
+    "413": "The request body is over the size limit (2.5 MB).",
     "429": "Rate limit exceeded; `Retry-After` says how many seconds to wait.",
 }
 
@@ -81,6 +83,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("401")
         if "{" in self.path:
             codes.append("404")
+        if takes_input:
+            codes.append("413")
         if self.view.get_throttles():
             codes.append("429")
         return codes
