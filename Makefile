@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo clean
+.PHONY: run test lint format migrate demo clean fuzz race crash reliability
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -47,6 +47,24 @@ format: $(VENV)/.installed-dev
 
 test: lint
 	$(VENV)/bin/pytest
+
+# Longer reliability runs than `make test` does (RELIABILITY.md has the figures they give).
+FUZZ_EXAMPLES ?= 500
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -p no:cacheprovider tests/reliability/test_fuzz.py
+
+RACE_MESSAGES ?= 100
+race: $(VENV)/.installed-dev
+	rm -f /tmp/chat-race.sqlite3 /tmp/chat-race.sqlite3-wal /tmp/chat-race.sqlite3-shm
+	SQLITE_PATH=/tmp/chat-race.sqlite3 $(PY) -m tests.reliability.race --messages $(RACE_MESSAGES) --delete-rounds 30
+	RACE_DB=postgres RACE_PG_NAME=chat_race $(PY) -m tests.reliability.race --messages $(RACE_MESSAGES) --delete-rounds 30
+
+KILL_MESSAGES ?= 200
+crash: $(VENV)/.installed-dev
+	KILL_MESSAGES=$(KILL_MESSAGES) $(VENV)/bin/pytest -q -s tests/reliability/test_kill.py
+
+reliability: $(VENV)/.installed-dev
+	$(VENV)/bin/pytest -q tests/reliability
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis
