@@ -217,9 +217,7 @@ def test_a_bad_token_gets_401(bob):
     assert response.status_code == 401
 
 
-def test_creating_runs_a_fixed_number_of_queries(
-    client_for, alice, bob, django_assert_num_queries
-):
+def test_creating_runs_a_fixed_number_of_queries(client_for, alice, bob, django_assert_num_queries):
     client = client_for(alice)
     # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT (service), 4 look for the
     # pair's thread, 5 SAVEPOINT, 6 INSERT thread, 7 INSERT both participants, 8 RELEASE,

@@ -243,7 +243,9 @@ def test_query_count_does_not_grow_with_threads_or_messages(
     assert len(response.json()["results"]) == min(threads, 20)
 
 
-def test_query_count_for_staff_naming_another_user(client_for, staff, alice, django_assert_num_queries):
+def test_query_count_for_staff_naming_another_user(
+    client_for, staff, alice, django_assert_num_queries
+):
     _threads_with_messages(alice, 3, 2)
     client = client_for(staff)
     # 1 the caller (JWT), 2 the named user, 3 count, 4 page, 5 last messages, 6 unread counts.
