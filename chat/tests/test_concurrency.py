@@ -23,7 +23,7 @@ def run_at_once(calls):
         try:
             barrier.wait(timeout=10)
             results[index] = call()
-        except Exception as error:  # noqa: BLE001 - reported to the test below
+        except Exception as error:  # Reported by the test, with the other results.
             results[index] = error
         finally:
             connections.close_all()
