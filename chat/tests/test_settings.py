@@ -30,7 +30,7 @@ def import_settings(**env):
     Variables given even empty win over any `.env` file, so a developer's `.env` cannot leak in.
     """
     clean_env = {"PATH": os.environ.get("PATH", ""), **env}
-    return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+    return subprocess.run(
         [sys.executable, "-c", "import config.settings as s; print(s.DEBUG, len(s.SECRET_KEY))"],
         cwd=settings.BASE_DIR,
         env=clean_env,
