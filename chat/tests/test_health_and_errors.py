@@ -1,5 +1,6 @@
 """GET /healthz, the schema and docs, and the JSON-only error responses under /api/."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 import chat.views
 import config.urls
+from chat.models import Message
 
 
 def test_healthz_answers_ok_without_auth(anon_client, db):
@@ -76,6 +78,51 @@ def test_malformed_json_is_a_json_400(client_for, alice):
 
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"participants": ' + "[" * DEEP + "]" * DEEP + "}",
+        '{"text": ' + '{"a": ' * DEEP + "1" + "}" * DEEP + "}",
+    ],
+    ids=["array", "object"],
+)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/threads/",
+        "/api/threads/{thread}/messages/",
+        "/api/auth/register/",
+        "/api/auth/token/",
+        "/api/auth/token/refresh/",
+        "/api/auth/token/verify/",
+        "/api/auth/logout/",
+    ],
+)
+def test_json_nested_too_deeply_is_a_400_not_a_500(client_for, alice, thread, path, body):
+    response = client_for(alice).post(
+        path.format(thread=thread.pk), data=body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - nested too deeply."}
+
+
+def test_a_body_over_the_upload_limit_is_a_json_413(client_for, alice, thread, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = json.dumps({"text": "x" * 20_000})
+
+    response = client_for(alice).post(
+        f"/api/threads/{thread.pk}/messages/", data=body, content_type="application/json"
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is too large."}
+    assert not Message.objects.exists()
 
 
 def test_an_unsupported_media_type_is_a_json_415(client_for, alice):
