@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from django.db import connection, connections
 
+from chat import selectors
 from chat.models import Message, Participant, Thread
 
 WORKERS = 8
@@ -100,3 +101,23 @@ def test_simultaneous_sends_all_land_and_the_thread_shows_the_newest(
     assert list(Message.objects.order_by("id").values_list("created", flat=True)) == sorted(
         Message.objects.values_list("created", flat=True)
     )
+
+
+def test_a_message_sent_to_a_thread_deleted_meanwhile_is_a_404(
+    client_for, alice, bob, thread, monkeypatch
+):
+    check_access = selectors.thread_for_participant
+
+    def check_access_then_lose_the_race(**kwargs):
+        found = check_access(**kwargs)
+        Thread.objects.filter(pk=found.pk).delete()  # bob deletes it at this very moment
+        return found
+
+    monkeypatch.setattr(selectors, "thread_for_participant", check_access_then_lose_the_race)
+
+    response = client_for(alice).post(
+        f"/api/threads/{thread.pk}/messages/", {"text": "too late"}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert not Message.objects.exists()
