@@ -266,3 +266,11 @@ def test_a_refresh_token_is_not_an_access_token(anon_client, alice):
     anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(alice)}")
 
     assert anon_client.get("/api/users/me/").status_code == 401
+
+
+def test_an_access_token_of_a_deactivated_user_is_a_401(client_for, alice):
+    client = client_for(alice)
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    assert client.get("/api/users/me/").status_code == 401

@@ -264,3 +264,15 @@ def test_message_list_runs_the_same_queries_whatever_the_rows(
     with django_assert_num_queries(6):
         response = admin_client.get(MESSAGES)
     assert response.status_code == 200
+
+
+def test_thread_change_page_shows_only_the_latest_20_messages(admin_client, alice, thread):
+    for number in range(25):
+        make_message(thread, alice, f"msg-{number:03}")
+
+    page = admin_client.get(f"{THREADS}{thread.pk}/change/").content.decode()
+
+    assert "msg-024" in page
+    assert "msg-005" in page
+    assert "msg-004" not in page
+    assert "All 25 messages" in page

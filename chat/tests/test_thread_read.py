@@ -119,3 +119,14 @@ def test_marking_nothing_skips_the_update(client_for, alice, thread, django_asse
     with django_assert_num_queries(5):
         response = client.post(url(thread.pk))
     assert response.json() == {"marked": 0}
+
+
+def test_reading_does_not_move_the_thread_in_the_list(client_for, alice, bob, outsider, thread):
+    make_message(thread, bob, "older activity")
+    newer = make_thread(alice, outsider)
+    client = client_for(alice)
+
+    client.post(url(thread.pk))
+
+    results = client.get("/api/threads/").json()["results"]
+    assert [t["id"] for t in results] == [newer.pk, thread.pk]
