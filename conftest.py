@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: users in their roles, and API clients logged in as them."""
+"""Fixtures shared by every test: the file-backed test database, users in their roles, and API
+clients logged in as them."""
 
 import pytest
 from django.conf import settings
