@@ -10,6 +10,7 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from chat import events
@@ -71,8 +72,9 @@ def message_send(
             return existing, False
     now = timezone.now()
     # Updating the thread first takes its row lock (PostgreSQL), so the messages of one thread
-    # get ids in the order of their timestamps.
-    Thread.objects.filter(pk=thread.pk).update(updated=now)
+    # get ids in the order of their timestamps. No row: deleted since the caller's access check.
+    if not Thread.objects.filter(pk=thread.pk).update(updated=now):
+        raise Http404("No thread found.")
     Participant.objects.filter(thread=thread).update(thread_updated=now)
     thread.updated = now
     message = Message(
