@@ -65,12 +65,19 @@ def test_thread_change_page_shows_recent_messages_and_a_link_to_all(admin_client
     assert f"{MESSAGES}?thread={thread.pk}" in page
 
 
-def test_thread_change_page_changes_nothing_on_save(admin_client, alice, bob, thread):
+def test_thread_page_is_view_only(admin_client, thread):
+    page = admin_client.get(f"{THREADS}{thread.pk}/change/").content.decode()
+
+    assert "View thread" in page
+    assert 'name="_save"' not in page
+
+
+def test_thread_change_is_refused_and_changes_nothing(admin_client, alice, bob, thread):
     before = Thread.objects.get(pk=thread.pk)
 
     response = admin_client.post(f"{THREADS}{thread.pk}/change/", {"_save": "Save"})
 
-    assert response.status_code == 302
+    assert response.status_code == 403
     after = Thread.objects.get(pk=thread.pk)
     assert (after.user_low_id, after.user_high_id, after.updated) == (
         before.user_low_id,
