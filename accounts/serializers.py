@@ -10,22 +10,19 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
-from config.validators import validate_encodable
-
 User = get_user_model()
 
 
 class RegisterSerializer(serializers.Serializer):
     username = serializers.CharField(
         max_length=150,
-        validators=[UnicodeUsernameValidator(), validate_encodable],
+        validators=[UnicodeUsernameValidator()],
         help_text="Letters, digits and @/./+/-/_ only; 150 characters at most.",
     )
     password = serializers.CharField(
         max_length=128,
         trim_whitespace=False,
         write_only=True,
-        validators=[validate_encodable],
         style={"input_type": "password"},
     )
 

@@ -27,7 +27,10 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
     if user.pk == other.pk:
         raise ValidationError({"participants": ["You cannot start a thread with yourself."]})
     low, high = sorted((user, other), key=lambda u: u.pk)
-    thread = Thread.objects.filter(user_low=low, user_high=high).first()
+    pair = Thread.objects.select_related("user_low", "user_high").filter(
+        user_low=low, user_high=high
+    )
+    thread = pair.first()
     if thread is not None:
         return thread, False
     try:
@@ -41,7 +44,7 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
                 ]
             )
     except IntegrityError:
-        return Thread.objects.get(user_low=low, user_high=high), False
+        return pair.get(), False
     transaction.on_commit(partial(events.thread_created, thread))
     return thread, True
 

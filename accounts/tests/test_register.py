@@ -93,7 +93,7 @@ def test_django_password_validators_apply(anon_client, db, password, message):
         ({"username": {"a": 1}, "password": GOOD_PASSWORD}, "username", "Not a valid string"),
         ({"username": True, "password": GOOD_PASSWORD}, "username", "Not a valid string"),
         ({"username": "new\ud800", "password": GOOD_PASSWORD}, "username", ""),
-        ({"username": "newcomer", "password": "pass\ud800word-long"}, "password", "surrogate"),
+        ({"username": "newcomer", "password": "pass\ud800word-long"}, "password", "Surrogate"),
     ],
 )
 def test_malformed_input_is_a_400_naming_the_field(anon_client, db, body, field, message):

@@ -231,9 +231,8 @@ def test_getting_an_existing_thread_runs_a_fixed_number_of_queries(
     client_for, alice, bob, thread, django_assert_num_queries
 ):
     client = client_for(bob)
-    # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT, 4 the pair's thread,
-    # 5 RELEASE, 6 last message, 7 unread count, 8 and 9 the two participants (the service's
-    # lookup does not select_related them).
-    with django_assert_num_queries(9):
+    # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT, 4 the pair's thread with
+    # both participants, 5 RELEASE, 6 last message, 7 unread count.
+    with django_assert_num_queries(7):
         response = client.post(URL, {"participants": [alice.pk]}, format="json")
     assert response.status_code == 200
