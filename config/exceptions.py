@@ -1,6 +1,5 @@
 """The REST exception handler: DRF's, plus Django's `ValidationError` from services as a 400 and
-a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` as a 413 (Django raises it while DRF parses;
-unhandled it would be a 500)."""
+a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` as a 413 (DRF would let both become a 500)."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,9 +14,9 @@ class RequestTooLarge(exceptions.APIException):
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
-    elif isinstance(exc, RequestDataTooBig):
-        exc = RequestTooLarge()
     return exception_handler(exc, context)

@@ -1,10 +1,29 @@
-"""Keeps every `/api/` response JSON, even for an unexpected error and whatever `DEBUG` says."""
+"""Keeps every `/api/` error response JSON, whatever `DEBUG` says and whichever layer failed.
+
+Django answers some errors with HTML pages before or after a view runs (a disallowed Host
+header, DEBUG's technical pages, an unexpected exception); an API client gets the same
+`{"detail": ...}` shape as for DRF's own errors instead. Installed first, so it sees them all.
+"""
 
 import logging
 
 from django.http import JsonResponse
+from rest_framework import exceptions
 
 logger = logging.getLogger(__name__)
+
+
+# DRF's wording where DRF has one, so a client sees one message per status.
+DETAILS = {
+    400: "Bad request.",
+    403: exceptions.PermissionDenied.default_detail,
+    404: exceptions.NotFound.default_detail,
+    500: "Internal server error.",
+}
+
+
+def is_api(request) -> bool:
+    return request.path.startswith("/api/")
 
 
 class JsonApiErrorsMiddleware:
@@ -12,10 +31,18 @@ class JsonApiErrorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            is_api(request)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            detail = DETAILS.get(response.status_code, response.reason_phrase)
+            return JsonResponse({"detail": str(detail)}, status=response.status_code)
+        return response
 
     def process_exception(self, request, exception):
-        if not request.path.startswith("/api/"):
+        if not is_api(request):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return JsonResponse({"detail": "Internal server error."}, status=500)
+        return JsonResponse({"detail": DETAILS[500]}, status=500)

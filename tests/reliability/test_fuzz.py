@@ -14,8 +14,9 @@ from collections import defaultdict
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -26,7 +27,19 @@ UNLIMITED_RATES = {"login": None, "register": None, "refresh": None, "send": Non
 
 
 @pytest.fixture
-def fuzz_world(db, settings):
+def keep_connection_across_requests():
+    # The WSGI handler closes the connection when a request ends; the test database connection
+    # holds the test's transaction and the per-example savepoint, so keep it open, as Django's
+    # own test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_world(db, settings, keep_connection_across_requests):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": UNLIMITED_RATES}
     alice = UserFactory(username="alice")
     bob = UserFactory(username="bob")
