@@ -9,12 +9,14 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from chat.serializers import PlainIntegerField
+
 MAX_OFFSET = 2**63 - 1
 
 
 class PageQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, min_value=1)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
+    limit = PlainIntegerField(required=False, min_value=1)
+    offset = PlainIntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
 
 
 class StrictLimitOffsetPagination(LimitOffsetPagination):

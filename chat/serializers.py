@@ -4,6 +4,8 @@ The output serializers are the only ones: REST responses and WebSocket events bo
 a client sees one `Message` shape everywhere.
 """
 
+import re
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -12,7 +14,22 @@ from chat.models import Message, Thread
 User = get_user_model()
 
 MAX_ID = 2**63 - 1
+PLAIN_INTEGER = re.compile(r"-?[0-9]+")
 MAX_TEXT_LENGTH = 4096
+
+
+class PlainIntegerField(serializers.IntegerField):
+    """An integer written plainly: a JSON number, or ASCII digits (in a query string). DRF's own
+    field also reads "1.0", " 7", "1_0" (as 10) and other scripts' digits as integers, so that
+    one id could be spelt many ways; here those are a 400."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if not PLAIN_INTEGER.fullmatch(data):
+                self.fail("invalid")
+        elif isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -44,7 +61,7 @@ class ThreadSerializer(serializers.ModelSerializer):
 
 class ThreadCreateSerializer(serializers.Serializer):
     participants = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=PlainIntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,
         max_length=2,
         help_text="One user id (the caller is added), or two ids that include the caller.",
@@ -85,7 +102,7 @@ class MessageCreateSerializer(serializers.Serializer):
 
 
 class SubjectUserQuerySerializer(serializers.Serializer):
-    user = serializers.IntegerField(
+    user = PlainIntegerField(
         required=False,
         min_value=1,
         max_value=MAX_ID,
@@ -94,8 +111,8 @@ class SubjectUserQuerySerializer(serializers.Serializer):
 
 
 class MessagePageQuerySerializer(serializers.Serializer):
-    before = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    after = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    before = PlainIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    after = PlainIntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     def validate(self, attrs):
         if "before" in attrs and "after" in attrs:

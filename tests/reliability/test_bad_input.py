@@ -26,6 +26,8 @@ POSTS = [
     ("/api/threads/", b'{"participants": "abc"}', "application/json", 400),
     ("/api/threads/", b'{"participants": [true]}', "application/json", 400),
     ("/api/threads/", b'{"participants": [1, 2, 3]}', "application/json", 400),
+    ("/api/threads/", b'{"participants": [2.0]}', "application/json", 400),
+    ("/api/threads/", b'{"participants": ["1_0"]}', "application/json", 400),
     ("/api/threads/", b'{"participants": []}', "application/json", 400),
     ("/api/auth/register/", b'{"username": "a\\u0000b", "password": "x"}', "application/json", 400),
     ("/api/auth/token/", b'{"username": ["a"], "password": {}}', "application/json", 400),
@@ -71,6 +73,23 @@ QUERIES = [
     "search=%00",
     "search=" + "a" * 1000,
 ]
+
+
+# DRF's IntegerField reads all of these as integers ("1_0" as 10); one id has one spelling.
+LENIENT_INTEGERS = ["1.0", "+1", " 1", "1_0", "%D9%A3", "%EF%BC%91"]
+
+
+@pytest.mark.parametrize("value", LENIENT_INTEGERS)
+@pytest.mark.parametrize("name", ["user", "limit", "offset", "before", "after"])
+def test_integers_have_one_spelling(client_for, alice, thread, name, value):
+    path = (
+        "/api/threads/"
+        if name in ("user", "limit", "offset")
+        else "/api/threads/{thread}/messages/"
+    )
+    response = client_for(alice).get(f"{path.format(thread=thread.pk)}?{name}={value}")
+    assert response.status_code == 400, response.content[:300]
+    assert name in response.json()
 
 
 @pytest.mark.parametrize("query", QUERIES)
