@@ -8,6 +8,7 @@ configuration instead, so that a new view cannot forget them:
 - 413 `ErrorDetail` when it takes a body (over `DATA_UPLOAD_MAX_MEMORY_SIZE`);
 - 429 `ErrorDetail` with `Retry-After` when it is throttled.
 A code a view declares without a body (`403: None`) gets the `ErrorDetail` body.
+Optional query parameters say `allowEmptyValue`: DRF reads `?limit=` as "not given".
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -71,6 +72,13 @@ class AutoSchema(SpectacularAutoSchema):
             if code == "429":
                 response["headers"] = RETRY_AFTER_HEADER
         return dict(sorted(responses.items()))
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
 
     def _error_codes(self) -> list[str]:
         codes = []
