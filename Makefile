@@ -61,7 +61,7 @@ test: lint
 # Longer reliability runs than `make test` does (RELIABILITY.md has the figures they give).
 FUZZ_EXAMPLES ?= 500
 fuzz: $(VENV)/.installed-dev
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -p no:cacheprovider tests/reliability/test_fuzz.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s -p no:cacheprovider tests/reliability/test_fuzz.py
 
 RACE_MESSAGES ?= 100
 race: $(VENV)/.installed-dev
