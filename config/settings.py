@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "accounts",
     "chat",
+    "web",
 ]
 
 MIDDLEWARE = [
