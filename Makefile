@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo clean
+.PHONY: run serve test lint format migrate demo clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -36,6 +36,12 @@ demo: migrate
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production server: several uvicorn workers, DEBUG off, static files by WhiteNoise.
+# Several workers need REDIS_URL (shared channel layer); DATABASE_URL selects PostgreSQL.
+serve: migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .

@@ -1,13 +1,18 @@
 """Writes: every change to threads and messages goes through these functions.
 
 REST views, the admin and tests call the same functions, so every entry point validates, locks
-and counts alike. Each runs in one transaction: nothing is ever half-written.
+and notifies alike. Each runs in one transaction, so nothing is ever half-written, and publishes
+its live event (`chat.events`) only once that transaction has committed.
 """
+
+from collections import defaultdict
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from chat import events
 from chat.models import Message, Participant, Thread
 
 
@@ -36,13 +41,18 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
             )
     except IntegrityError:
         return Thread.objects.get(user_low=low, user_high=high), False
+    transaction.on_commit(partial(events.thread_created, thread))
     return thread, True
 
 
 @transaction.atomic
 def thread_delete(*, thread: Thread) -> None:
     """Delete the thread with its messages, for both participants."""
+    thread_id, participant_ids = thread.pk, (thread.user_low_id, thread.user_high_id)
     thread.delete()
+    transaction.on_commit(
+        partial(events.thread_deleted, thread_id=thread_id, participant_ids=participant_ids)
+    )
 
 
 @transaction.atomic
@@ -75,15 +85,16 @@ def message_send(
     )
     if not idempotency_key:
         message.save(force_insert=True)
-        return message, True
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-    except IntegrityError:
-        # The same key raced in from a concurrent retry, which won: answer with its message.
-        return Message.objects.get(
-            thread=thread, sender=sender, idempotency_key=idempotency_key
-        ), False
+    else:
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:
+            # The same key raced in from a concurrent retry, which won: answer with its message.
+            return Message.objects.get(
+                thread=thread, sender=sender, idempotency_key=idempotency_key
+            ), False
+    transaction.on_commit(partial(events.message_created, message))
     return message, True
 
 
@@ -95,6 +106,14 @@ def message_mark_read(*, message: Message, user) -> Message:
     if not message.is_read:
         Message.objects.filter(pk=message.pk).update(is_read=True)
         message.is_read = True
+        transaction.on_commit(
+            partial(
+                events.messages_read,
+                thread_id=message.thread_id,
+                participant_ids=(message.sender_id, message.recipient_id),
+                message_ids=[message.pk],
+            )
+        )
     return message
 
 
@@ -106,13 +125,42 @@ def thread_mark_read(*, thread: Thread, user) -> list[int]:
     if marked_ids:
         # Bounded by the last id seen rather than listing every id: no parameter limit.
         unread.filter(id__lte=marked_ids[-1]).update(is_read=True)
+        transaction.on_commit(
+            partial(
+                events.messages_read,
+                thread_id=thread.pk,
+                participant_ids=(thread.user_low_id, thread.user_high_id),
+                message_ids=marked_ids,
+            )
+        )
     return marked_ids
 
 
 @transaction.atomic
 def messages_set_read(*, messages, is_read: bool) -> int:
-    """Set the read flag of many messages at once (the admin's bulk actions)."""
-    return messages.exclude(is_read=is_read).update(is_read=is_read)
+    """Set the read flag of many messages at once (the admin's bulk actions).
+
+    Marking read tells both participants of each thread, as a recipient's own marking does;
+    there is no live event for marking unread, clients see it on their next REST read.
+    """
+    changing = messages.exclude(is_read=is_read)
+    read_by_thread = defaultdict(list)
+    if is_read:
+        for message_id, thread_id, sender_id, recipient_id in changing.values_list(
+            "id", "thread_id", "sender_id", "recipient_id"
+        ).order_by("id"):
+            read_by_thread[thread_id, sender_id, recipient_id].append(message_id)
+    changed = changing.update(is_read=is_read)
+    for (thread_id, sender_id, recipient_id), message_ids in read_by_thread.items():
+        transaction.on_commit(
+            partial(
+                events.messages_read,
+                thread_id=thread_id,
+                participant_ids=(sender_id, recipient_id),
+                message_ids=message_ids,
+            )
+        )
+    return changed
 
 
 @transaction.atomic

@@ -8,3 +8,10 @@ from config.settings import *  # noqa: F403
 
 # Hashing with the production hasher would dominate the run time of the suite.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Nothing is collected for tests; WhiteNoise serves app static files through the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+
+# A connection pool would keep sessions open on the test database and stop its teardown.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

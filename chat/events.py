@@ -1,0 +1,92 @@
+"""Live events: what the WebSocket clients of each user receive after a write commits.
+
+Services call these through `transaction.on_commit`, so an event never announces data that a
+rollback took back. Payloads use the REST output serializers: a `message.created` frame carries
+exactly the Message that `GET .../messages/` returns.
+
+The channel layer is best-effort: if it is down (Redis stopped), the write has already committed
+and clients catch up through REST, so a failure is logged (once, until the layer recovers) and
+never raised into the request.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from chat import selectors
+from chat.models import Message, Thread
+from chat.serializers import MessageSerializer, ThreadSerializer
+
+logger = logging.getLogger(__name__)
+
+# Consumers route frames of this type to `ChatConsumer.chat_event`.
+EVENT_HANDLER = "chat.event"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+class _LayerHealth:
+    """Remembers whether the last publish failed, so an outage is logged once, not per request."""
+
+    failing = False
+
+
+def send_to_user(user_id: int, event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            user_group(user_id), {"type": EVENT_HANDLER, "event": event}
+        )
+    except Exception:
+        if not _LayerHealth.failing:
+            logger.exception(
+                "Channel layer unavailable: live events are not delivered until it recovers; "
+                "clients catch up through REST."
+            )
+        _LayerHealth.failing = True
+        return
+    if _LayerHealth.failing:
+        logger.warning("Channel layer recovered: live events are delivered again.")
+        _LayerHealth.failing = False
+
+
+def message_created(message: Message) -> None:
+    payload = MessageSerializer(message).data
+    for user_id in (message.sender_id, message.recipient_id):
+        send_to_user(
+            user_id,
+            {
+                "type": "message.created",
+                "message": payload,
+                "unread_count": selectors.unread_count_for_user(user=user_id),
+            },
+        )
+
+
+def messages_read(*, thread_id: int, participant_ids: tuple[int, int], message_ids: list[int]):
+    for user_id in participant_ids:
+        send_to_user(
+            user_id,
+            {
+                "type": "message.read",
+                "thread": thread_id,
+                "message_ids": message_ids,
+                "unread_count": selectors.unread_count_for_user(user=user_id),
+            },
+        )
+
+
+def thread_created(thread: Thread) -> None:
+    for user in thread.pair:
+        summary = selectors.thread_with_summary(thread=thread, user=user)
+        send_to_user(user.pk, {"type": "thread.created", "thread": ThreadSerializer(summary).data})
+
+
+def thread_deleted(*, thread_id: int, participant_ids: tuple[int, int]) -> None:
+    for user_id in participant_ids:
+        send_to_user(user_id, {"type": "thread.deleted", "thread": thread_id})

@@ -1,0 +1,114 @@
+"""Real server processes for end-to-end tests: start, wait until healthy, call, stop."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**overrides) -> dict:
+    """The environment of a production-like server: DEBUG off, generous rate limits."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SQLITE_PATH"}
+    }
+    env.update(
+        DEBUG="False",
+        SECRET_KEY_DJANGO_SETTINGS="e2e-test-secret-key-not-for-production",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        THROTTLE_LOGIN="10000/min",
+        THROTTLE_REGISTER="10000/min",
+        THROTTLE_REFRESH="10000/min",
+        THROTTLE_SEND="10000/min",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(*args: str, env: dict) -> None:
+    subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+class Server:
+    """One uvicorn process serving config.asgi on a free port of 127.0.0.1."""
+
+    def __init__(self, env: dict, workers: int = 1):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                uvicorn,
+                "config.asgi:application",
+                "--host=127.0.0.1",
+                f"--port={self.port}",
+                f"--workers={workers}",
+                "--no-access-log",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server on port {self.port} exited ({self.process.returncode})")
+            try:
+                if self.call("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server on port {self.port} not healthy after {timeout} s")
+
+    def call(self, method: str, path: str, body=None, token: str | None = None):
+        """(status, parsed JSON body or None)."""
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            self.base + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {token}"} if token else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def login(self, username: str, password: str) -> str:
+        status, body = self.call(
+            "POST", "/api/auth/token/", {"username": username, "password": password}
+        )
+        assert status == 200, body
+        return body["access"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

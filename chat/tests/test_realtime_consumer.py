@@ -1,0 +1,273 @@
+"""The WebSocket endpoint through the whole ASGI stack: origin check, JWT auth, consumer, events.
+
+Events are published on commit, so these tests use real transactions (`transaction=True`).
+"""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async as db_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from rest_framework_simplejwt.tokens import AccessToken
+
+from chat import services
+from chat.serializers import MessageSerializer
+from chat.tests.factories import UserFactory
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+@pytest.fixture(autouse=True)
+async def _empty_layer():
+    yield
+    await get_channel_layer().flush()
+
+
+def token_for(user, lifetime=None) -> str:
+    token = AccessToken.for_user(user)
+    if lifetime is not None:
+        token.set_exp(lifetime=lifetime)
+    return str(token)
+
+
+async def connect(user=None, *, token=None, headers=(ORIGIN,)):
+    if token is None and user is not None:
+        token = token_for(user)
+    path = "/ws/chat/" + (f"?token={token}" if token is not None else "")
+    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def assert_refused(communicator, connected, code):
+    """Refused: either the handshake failed, or the socket closed with 4401 before any event."""
+    if connected:
+        assert await communicator.receive_output(timeout=1) == {
+            "type": "websocket.close",
+            "code": 4401,
+        }
+    await communicator.disconnect()
+
+
+@pytest.fixture
+async def people():
+    alice = await db_async(UserFactory)(username="alice")
+    bob = await db_async(UserFactory)(username="bob")
+    mallory = await db_async(UserFactory)(username="mallory")
+    return alice, bob, mallory
+
+
+@pytest.fixture
+async def chat(people):
+    alice, bob, _ = people
+    thread, _ = await db_async(services.thread_get_or_create)(user=alice, other=bob)
+    return thread
+
+
+async def test_missing_token_is_closed_with_4401(people):
+    await assert_refused(*await connect(None))
+
+
+async def test_garbage_token_is_closed_with_4401(people):
+    await assert_refused(*await connect(token="not-a-jwt"))
+
+
+async def test_expired_token_is_closed_with_4401(people):
+    alice, _, _ = people
+    await assert_refused(*await connect(token=token_for(alice, lifetime=timedelta(seconds=-1))))
+
+
+async def test_deactivated_user_is_closed_with_4401(people):
+    alice, _, _ = people
+    token = token_for(alice)
+    alice.is_active = False
+    await db_async(alice.save)()
+    await assert_refused(*await connect(token=token))
+
+
+async def test_foreign_origin_is_refused(people):
+    alice, _, _ = people
+    communicator, connected, _ = await connect(alice, headers=[(b"origin", b"http://evil.test")])
+    assert not connected
+    await communicator.disconnect()
+
+
+async def test_ping_is_answered_with_pong(people):
+    alice, _, _ = people
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type": "shout"}',
+        "[1, 2]",
+        "not json",
+        '{"type": "typing"}',
+        '{"type": "typing", "thread": "7"}',
+        '{"type": "typing", "thread": -1}',
+        '{"type": "typing", "thread": true}',
+        '{"no": "type"}',
+    ],
+)
+async def test_bad_frames_get_an_error_and_the_socket_stays_open(people, frame):
+    alice, _, _ = people
+    communicator, _, _ = await connect(alice)
+    await communicator.send_to(text_data=frame)
+    reply = await communicator.receive_json_from()
+    assert reply["type"] == "error"
+    assert reply["detail"]
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_binary_frame_gets_an_error(people):
+    alice, _, _ = people
+    communicator, _, _ = await connect(alice)
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    assert (await communicator.receive_json_from())["type"] == "error"
+    await communicator.disconnect()
+
+
+async def test_message_created_reaches_both_participants_not_the_outsider(people, chat):
+    alice, _bob, _mallory = people
+    sockets = {user.username: (await connect(user))[0] for user in people}
+
+    message, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="hi")
+
+    expected_message = MessageSerializer(message).data
+    for_alice = await sockets["alice"].receive_json_from()
+    for_bob = await sockets["bob"].receive_json_from()
+    assert for_alice == {"type": "message.created", "message": expected_message, "unread_count": 0}
+    assert for_bob == {"type": "message.created", "message": expected_message, "unread_count": 1}
+    assert await sockets["mallory"].receive_nothing()
+    for communicator in sockets.values():
+        await communicator.disconnect()
+
+
+async def test_message_created_frame_equals_the_rest_representation(people, chat, client_for):
+    alice, bob, _ = people
+    bob_socket, _, _ = await connect(bob)
+    await db_async(services.message_send)(thread=chat, sender=alice, text="same shape")
+    frame = await bob_socket.receive_json_from()
+    listed = await db_async(
+        lambda: client_for(bob).get(f"/api/threads/{chat.pk}/messages/").json()
+    )()
+    assert frame["message"] == listed["results"][0]
+    await bob_socket.disconnect()
+
+
+async def test_thread_read_tells_both_with_each_ones_unread_count(people, chat):
+    alice, bob, _mallory = people
+    first, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="1")
+    second, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="2")
+    sockets = {user.username: (await connect(user))[0] for user in people}
+
+    await db_async(services.thread_mark_read)(thread=chat, user=bob)
+
+    base = {"type": "message.read", "thread": chat.pk, "message_ids": [first.pk, second.pk]}
+    assert await sockets["alice"].receive_json_from() == {**base, "unread_count": 0}
+    assert await sockets["bob"].receive_json_from() == {**base, "unread_count": 0}
+    assert await sockets["mallory"].receive_nothing()
+    for communicator in sockets.values():
+        await communicator.disconnect()
+
+
+async def test_single_read_sends_one_event_and_repeating_sends_none(people, chat):
+    alice, bob, _ = people
+    first, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="1")
+    await db_async(services.message_send)(thread=chat, sender=alice, text="2")
+    alice_socket, _, _ = await connect(alice)
+
+    await db_async(services.message_mark_read)(message=first, user=bob)
+    assert await alice_socket.receive_json_from() == {
+        "type": "message.read",
+        "thread": chat.pk,
+        "message_ids": [first.pk],
+        "unread_count": 0,
+    }
+    await db_async(services.message_mark_read)(message=first, user=bob)
+    assert await alice_socket.receive_nothing()
+    await alice_socket.disconnect()
+
+
+async def test_thread_created_and_deleted_reach_both_not_the_outsider(people):
+    alice, bob, _mallory = people
+    sockets = {user.username: (await connect(user))[0] for user in people}
+
+    thread, created = await db_async(services.thread_get_or_create)(user=alice, other=bob)
+    assert created
+    for name in ("alice", "bob"):
+        frame = await sockets[name].receive_json_from()
+        assert frame["type"] == "thread.created"
+        assert frame["thread"]["id"] == thread.pk
+        assert [p["username"] for p in frame["thread"]["participants"]] == ["alice", "bob"]
+        assert frame["thread"]["unread_count"] == 0
+        assert frame["thread"]["last_message"] is None
+
+    await db_async(services.thread_get_or_create)(user=bob, other=alice)  # exists: no event
+    thread_id = thread.pk
+    await db_async(services.thread_delete)(thread=thread)
+    for name in ("alice", "bob"):
+        assert await sockets[name].receive_json_from() == {
+            "type": "thread.deleted",
+            "thread": thread_id,
+        }
+    assert await sockets["mallory"].receive_nothing()
+    for communicator in sockets.values():
+        await communicator.disconnect()
+
+
+async def test_typing_goes_to_the_other_participant_only(people, chat):
+    alice, _bob, _mallory = people
+    sockets = {user.username: (await connect(user))[0] for user in people}
+
+    await sockets["alice"].send_json_to({"type": "typing", "thread": chat.pk})
+
+    assert await sockets["bob"].receive_json_from() == {
+        "type": "typing",
+        "thread": chat.pk,
+        "user": alice.pk,
+    }
+    assert await sockets["alice"].receive_nothing()
+    assert await sockets["mallory"].receive_nothing()
+    for communicator in sockets.values():
+        await communicator.disconnect()
+
+
+async def test_typing_in_someone_elses_thread_is_an_error_and_relays_nothing(people, chat):
+    _alice, bob, mallory = people
+    bob_socket, _, _ = await connect(bob)
+    mallory_socket, _, _ = await connect(mallory)
+
+    await mallory_socket.send_json_to({"type": "typing", "thread": chat.pk})
+
+    assert await mallory_socket.receive_json_from() == {
+        "type": "error",
+        "detail": "No thread found.",
+    }
+    assert await bob_socket.receive_nothing()
+    await bob_socket.disconnect()
+    await mallory_socket.disconnect()
+
+
+async def test_socket_closes_when_its_token_expires(people, chat):
+    alice, bob, _ = people
+    bob_socket, connected, _ = await connect(token=token_for(bob, lifetime=timedelta(seconds=2)))
+    assert connected
+    await bob_socket.send_json_to({"type": "ping"})
+    assert await bob_socket.receive_json_from() == {"type": "pong"}
+    # Past expiry, the next event closes the socket instead of being delivered.
+    await asyncio.sleep(2.1)
+    await db_async(services.message_send)(thread=chat, sender=alice, text="late")
+    assert await bob_socket.receive_output(timeout=1) == {"type": "websocket.close", "code": 4401}
