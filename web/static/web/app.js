@@ -41,6 +41,7 @@ const state = {
   connection: "ok",
   errorTimer: null,
   registering: false,
+  deleting: null,
 };
 
 const socket = new LiveSocket({
@@ -447,10 +448,10 @@ async function markSeen() {
   state.readInFlight = true;
   const seen = thread.unread_count;
   try {
-    const { marked } = await api(`/api/threads/${thread.id}/read/`, { method: "POST" });
+    await api(`/api/threads/${thread.id}/read/`, { method: "POST" });
     thread.unread_count = Math.max(0, thread.unread_count - seen);
-    setUnread(state.unread - marked);
     renderThreads();
+    await loadUnread();
   } catch (error) {
     report(error);
     return;
@@ -535,6 +536,7 @@ async function deleteConfirmed() {
   const dialog = byId("confirm-delete");
   if (dialog.returnValue !== "delete") return;
   const id = Number(dialog.dataset.threadId);
+  state.deleting = id;
   try {
     await api(`/api/threads/${id}/`, { method: "DELETE" });
   } catch (error) {
@@ -570,7 +572,13 @@ function handleEvent(event) {
       return;
     case "thread.deleted": {
       const thread = state.threads.get(event.thread);
-      if (thread) forgetThread(event.thread, `${otherOf(thread).username} deleted the conversation.`);
+      if (!thread) return;
+      forgetThread(
+        event.thread,
+        event.thread === state.deleting
+          ? "Conversation deleted."
+          : `The conversation with ${otherOf(thread).username} was deleted.`,
+      );
       return;
     }
     case "typing":
@@ -699,8 +707,13 @@ function wire() {
   document.addEventListener("visibilitychange", markSeen);
   window.addEventListener("offline", () => setConnection("offline"));
   window.addEventListener("online", () => {
-    if (!socket.isOpen) setConnection("reconnecting");
-    socket.retryNow();
+    if (socket.isOpen) {
+      setConnection("ok");
+      catchUp();
+    } else {
+      setConnection("reconnecting");
+      socket.retryNow();
+    }
   });
 
   onSessionEnd((reason) => {

@@ -116,11 +116,15 @@ export class MessageView {
   add(messages, where) {
     const fresh = messages.filter((message) => !this.items.has(message.id));
     if (fresh.length === 0) return;
-    const elements = fresh.map((message) => {
+    const elements = [];
+    for (const message of fresh) {
       const element = this.render(message);
       this.items.set(message.id, { message, element });
-      return element;
-    });
+      // Our own send, announced live before its POST answered: it takes the pending one's place.
+      const pending = where === "end" && this.adoptPending(message);
+      if (pending) pending.replaceWith(element);
+      else elements.push(element);
+    }
     if (where === "start") this.list.prepend(...elements);
     else {
       const firstPending = this.list.querySelector(".pending");
@@ -187,6 +191,17 @@ export class MessageView {
       this.list.append(element);
     }
     this.scrollToEnd();
+  }
+
+  adoptPending(message) {
+    if (message.sender !== this.me.id) return null;
+    for (const [key, element] of this.pending) {
+      if (element.querySelector(".text").textContent === message.text) {
+        this.pending.delete(key);
+        return element;
+      }
+    }
+    return null;
   }
 
   confirmPending(key, message) {
