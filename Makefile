@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format migrate demo clean
+.PHONY: run serve test lint format migrate demo bench-ws clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -14,12 +14,12 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed: requirements.txt | $(VENV)/bin/python
 	@echo "Installing runtime dependencies into $(VENV) ..."
-	$(PY) -m pip install --quiet --progress-bar on -r requirements.txt
+	$(PY) -m pip install --progress-bar on -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(VENV)/bin/python
 	@echo "Installing test dependencies into $(VENV) ..."
-	$(PY) -m pip install --quiet --progress-bar on -r requirements-dev.txt
+	$(PY) -m pip install --progress-bar on -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
 # A fresh .env from the example, with a newly generated secret key. An existing .env is kept.
@@ -42,6 +42,10 @@ run: demo
 serve: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
+
+# WebSocket fan-out latency and idle sockets per worker (a few minutes; not part of make test).
+bench-ws: $(VENV)/.installed-dev
+	$(PY) bench/ws_fanout.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .

@@ -91,9 +91,12 @@ class ThreadAdmin(admin.ModelAdmin):
             return ["participants"]
         return self.readonly_fields
 
+    def has_change_permission(self, request, obj=None):
+        # Nothing of an existing thread is editable: its participants are fixed for its lifetime.
+        # Its page is view-only, and deleting it still works.
+        return obj is None and super().has_change_permission(request)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            return  # Nothing of a thread is editable: participants are fixed for its lifetime.
         first, second = form.cleaned_data["participants"]
         thread, _ = services.thread_get_or_create(user=first, other=second)
         obj.pk = thread.pk
@@ -139,7 +142,8 @@ class ThreadAdmin(admin.ModelAdmin):
         )
         all_url = reverse("admin:chat_message_changelist") + f"?thread={thread.pk}"
         return format_html(
-            '<table><tbody>{}</tbody></table><p><a href="{}">All {} messages →</a></p>',
+            "<table><thead><tr><th>sent</th><th>sender</th><th>text</th><th>state</th></tr>"
+            '</thead><tbody>{}</tbody></table><p><a href="{}">All {} messages →</a></p>',
             rows,
             all_url,
             thread.message_total,
@@ -154,7 +158,7 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     search_fields = ["text", "sender__username"]
     raw_id_fields = ["thread", "sender"]
-    readonly_fields = ["thread", "sender", "recipient", "text", "created", "is_read"]
+    fields = ["thread", "sender", "recipient", "text", "created", "is_read"]
     ordering = ["-id"]
     list_per_page = 50
     show_full_result_count = False
@@ -163,6 +167,10 @@ class MessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Operators moderate conversations; they do not write in them.
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # A message's page is view-only; the list's actions mark read or unread.
+        return obj is None and super().has_change_permission(request)
 
     def delete_model(self, request, obj):
         services.messages_delete(messages=Message.objects.filter(pk=obj.pk))

@@ -1,7 +1,11 @@
-"""WebSocket URL routes."""
+"""WebSocket URL routes; any other path is refused at the handshake (403), not an error."""
 
-from django.urls import path
+from channels.security.websocket import WebsocketDenier
+from django.urls import path, re_path
 
 from chat.consumers import ChatConsumer
 
-websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/chat/", ChatConsumer.as_asgi()),
+    re_path(r"", WebsocketDenier.as_asgi()),
+]

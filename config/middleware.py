@@ -1,4 +1,9 @@
-"""Keeps every `/api/` response JSON, even for an unexpected error and whatever `DEBUG` says."""
+"""Keeps every `/api/` error response JSON, whatever `DEBUG` says and whichever layer failed.
+
+Django answers some errors with HTML pages before or after a view runs (a disallowed Host
+header, DEBUG's technical pages, an unexpected exception); an API client gets the same
+`{"detail": ...}` shape as for DRF's own errors instead. Installed first, so it sees them all.
+"""
 
 import logging
 
@@ -7,15 +12,26 @@ from django.http import JsonResponse
 logger = logging.getLogger(__name__)
 
 
+def is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 class JsonApiErrorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            is_api(request)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+        return response
 
     def process_exception(self, request, exception):
-        if not request.path.startswith("/api/"):
+        if not is_api(request):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return JsonResponse({"detail": "Internal server error."}, status=500)

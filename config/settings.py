@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.JsonApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,10 +70,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.JsonApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# A missing trailing slash is a plain 404: redirecting would drop a POST body (and with DEBUG on,
+# Django raises instead of redirecting a POST).
+APPEND_SLASH = False
 
 TEMPLATES = [
     {

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from web.views import index
@@ -18,11 +18,6 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def api_not_found(request, unknown_path=""):
-    # DEBUG's HTML 404 page never reaches an API client: unknown /api/ paths end here.
-    return JsonResponse({"detail": "Not found."}, status=404)
-
-
 urlpatterns = [
     path("", index, name="web-index"),
     path("healthz", healthz, name="healthz"),
@@ -30,6 +25,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("accounts.urls")),
     path("api/", include("chat.urls")),
-    re_path(r"^api/(?P<unknown_path>.*)$", api_not_found),
     path("admin/", admin.site.urls),
 ]

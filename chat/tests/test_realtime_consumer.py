@@ -271,3 +271,13 @@ async def test_socket_closes_when_its_token_expires(people, chat):
     await asyncio.sleep(2.1)
     await db_async(services.message_send)(thread=chat, sender=alice, text="late")
     assert await bob_socket.receive_output(timeout=1) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_unknown_socket_path_is_refused(people):
+    alice, _, _ = people
+    communicator = WebsocketCommunicator(
+        application, f"/ws/other/?token={token_for(alice)}", headers=[ORIGIN]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+    await communicator.disconnect()
