@@ -87,7 +87,20 @@ class ChatServer:
     def __enter__(self):
         self.manage("migrate", "--noinput")
         self.manage("createsuperuser", "--noinput", "--email", "root@example.com")
-        with self.log.open("w") as log:
+        try:
+            self.serve()
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop_serving()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def serve(self) -> None:
+        """Starts the server process (again, after `stop_serving`) and waits until it answers."""
+        with self.log.open("a") as log:
             self.process = subprocess.Popen(  # noqa: S603
                 [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
                 cwd=ROOT,
@@ -98,23 +111,22 @@ class ChatServer:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"The server exited:\n{self.log.read_text()}")
+                raise RuntimeError(f"The server exited:\n{self.log_text()}")
             try:
                 self.request("GET", "/healthz")
-                return self
+                return
             except (OSError, ApiFailed):
                 time.sleep(0.1)
-        self.__exit__()
         raise RuntimeError(f"The server did not answer in {STARTUP_TIMEOUT} s:\n{self.log_text()}")
 
-    def __exit__(self, *exc_info):
+    def stop_serving(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+                self.process.wait()
 
     def log_text(self) -> str:
         return self.log.read_text() if self.log.exists() else ""

@@ -192,6 +192,32 @@ def test_offline_shows_a_banner_and_catches_up_on_reconnect(open_page, make_user
     expect(page.locator(".message").last).to_contain_text("while you were away")
 
 
+def test_server_down_shows_a_banner_and_recovers(open_page, make_user, server):
+    sam, tia = make_user("sam"), make_user("tia")
+    thread = tia.thread_with(sam)
+    tia.send(thread, "first")
+    page = open_page(sam)
+    thread_link(page, tia).click()
+    expect(page.locator(".message")).to_have_count(1)
+
+    server.stop_serving()
+    try:
+        banner = page.get_by_role("status").filter(has_text="The server is not responding")
+        expect(banner).to_be_visible()
+        message_box(page).fill("are you there?")
+        message_box(page).press("Enter")
+        expect(page.locator(".message.mine .receipt")).to_contain_text("Not sent")
+        expect(page.get_by_role("alert").filter(has_text="cannot be reached")).to_be_visible()
+    finally:
+        server.serve()
+    tia.send(thread, "back again")
+    expect(banner).to_be_hidden(timeout=20_000)
+    expect(page.locator(".message.theirs").last).to_contain_text("back again")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".message.mine .receipt")).to_have_text("✓ Sent")
+    assert tia.call("GET", f"/api/threads/{thread}/messages/")["count"] == 3
+
+
 def test_a_refused_refresh_token_ends_the_session(open_page, make_user, server):
     olga = make_user("olga")
     page = open_page(olga)
