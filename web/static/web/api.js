@@ -59,6 +59,12 @@ let tokens = readStored();
 let refreshing = null;
 let refreshTimer = null;
 const expiredListeners = [];
+const renewedListeners = [];
+
+/** `listener()` runs after this tab renewed the token pair. */
+export function onTokensRenewed(listener) {
+  renewedListeners.push(listener);
+}
 
 /** `listener(reason)` runs when the session ends: "expired", or "signed-out" in another tab. */
 export function onSessionEnd(listener) {
@@ -124,8 +130,8 @@ export async function accessToken() {
   return (await refresh()).access;
 }
 
-/** Renews the pair now, e.g. after the WebSocket refused the access token. */
-export const renewTokens = () => refresh(tokens?.access);
+/** Renews the pair because the server refused `rejected` (unless it is already replaced). */
+export const renewTokens = (rejected) => refresh(rejected);
 
 /** Renews the token pair. `rejected` is an access token the server refused: renew even if it
  * looks fresh, unless another tab has stored a different one meanwhile. */
@@ -168,6 +174,7 @@ async function renew(rejected) {
   if (!response.ok) throw new ApiError(response.status, data, response.headers.get("Retry-After"));
   const pair = { access: data.access, refresh: data.refresh ?? stored.refresh };
   store(pair);
+  for (const listener of renewedListeners) listener();
   return pair;
 }
 

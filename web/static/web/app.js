@@ -15,6 +15,7 @@ import {
   logOut,
   newKey,
   onSessionEnd,
+  onTokensRenewed,
   register,
   renewTokens,
 } from "./api.js";
@@ -716,6 +717,7 @@ function wire() {
     }
   });
 
+  onTokensRenewed(() => socket.renew());
   onSessionEnd((reason) => {
     setLoginMode(false);
     showLogin(

@@ -66,9 +66,13 @@ export class MessageView {
     }
   }
 
-  /** After a reconnect: the messages newer than the newest shown, and fresh read receipts. */
+  /** After a reconnect: the messages newer than the newest shown, and fresh read receipts.
+   * Overlapping loads are harmless: a message already shown is never added twice. */
   async catchUp() {
-    if (this.newestId === null) return;
+    if (this.newestId === null) {
+      await this.loadFirst();
+      return;
+    }
     const atEnd = this.isNearEnd();
     let after = this.newestId;
     for (;;) {

@@ -15,7 +15,7 @@ export class LiveSocket {
    * @param {() => Promise<string>} hooks.token a fresh access token (may throw)
    * @param {(event: object) => void} hooks.onEvent each server event except pong
    * @param {(state: "open" | "closed") => void} hooks.onState
-   * @param {() => Promise<void>} hooks.onAuthFailed the token was refused: renew it
+   * @param {(token: string) => Promise<void>} hooks.onAuthFailed that token was refused
    */
   constructor({ token, onEvent, onState, onAuthFailed }) {
     Object.assign(this, { token, onEvent, onState, onAuthFailed });
@@ -46,6 +46,14 @@ export class LiveSocket {
     if (this.isOpen) this.socket.send(JSON.stringify(event));
   }
 
+  /** Reconnects with a fresh token before the server closes the socket for the old one. */
+  renew() {
+    if (this.stopped || !this.isOpen) return;
+    this.socket.handled = true;
+    this.drop(1000);
+    this.connect();
+  }
+
   /** Try again now (the browser came back online), forgetting the backoff. */
   retryNow() {
     if (this.stopped || this.socket) return;
@@ -68,6 +76,7 @@ export class LiveSocket {
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("token", token);
     const socket = new WebSocket(url);
+    socket.token = token;
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
@@ -116,7 +125,7 @@ export class LiveSocket {
     this.onState("closed");
     if (code === AUTH_FAILED) {
       try {
-        await this.onAuthFailed();
+        await this.onAuthFailed(socket.token);
       } catch (error) {
         if (error.name === "SessionExpired") return;
       }
