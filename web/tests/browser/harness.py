@@ -119,8 +119,13 @@ class ChatServer:
                 time.sleep(0.1)
         raise RuntimeError(f"The server did not answer in {STARTUP_TIMEOUT} s:\n{self.log_text()}")
 
-    def stop_serving(self) -> None:
+    def stop_serving(self, *, crash: bool = False) -> None:
+        """Stops the server process: politely, or at once as in a crash (`crash=True`)."""
         if self.process and self.process.poll() is None:
+            if crash:
+                self.process.kill()
+                self.process.wait()
+                return
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)

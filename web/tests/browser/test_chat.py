@@ -200,7 +200,7 @@ def test_server_down_shows_a_banner_and_recovers(open_page, make_user, server):
     thread_link(page, tia).click()
     expect(page.locator(".message")).to_have_count(1)
 
-    server.stop_serving()
+    server.stop_serving(crash=True)
     try:
         banner = page.get_by_role("status").filter(has_text="The server is not responding")
         expect(banner).to_be_visible()
