@@ -1,11 +1,21 @@
-"""Fixtures shared by every test: users in their roles, and API clients logged in as them."""
+"""Fixtures shared by every test: the file-backed test database, users in their roles, and API
+clients logged in as them."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chat.tests.factories import UserFactory, make_thread
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """The test database is a SQLite file, as in production (WAL, busy timeout), not SQLite's
+    in-memory database: the concurrency tests need real connections from several threads."""
+    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
+    test_settings["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)

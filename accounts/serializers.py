@@ -3,8 +3,12 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
-
-from config.validators import validate_encodable
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import UntypedToken
 
 User = get_user_model()
 
@@ -12,14 +16,13 @@ User = get_user_model()
 class RegisterSerializer(serializers.Serializer):
     username = serializers.CharField(
         max_length=150,
-        validators=[UnicodeUsernameValidator(), validate_encodable],
+        validators=[UnicodeUsernameValidator()],
         help_text="Letters, digits and @/./+/-/_ only; 150 characters at most.",
     )
     password = serializers.CharField(
         max_length=128,
         trim_whitespace=False,
         write_only=True,
-        validators=[validate_encodable],
         style={"input_type": "password"},
     )
 
@@ -30,3 +33,26 @@ class LogoutSerializer(serializers.Serializer):
 
 class UserSearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=150)
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """Simple JWT's, but a refresh token whose user was deleted is a 401, not a 500."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
+
+
+class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
+    """Simple JWT's, but a blacklisted token is a 401 like any other bad token (API.md), where
+    Simple JWT answers 400."""
+
+    def validate(self, attrs):
+        token = UntypedToken(attrs["token"])
+        if BlacklistedToken.objects.filter(token__jti=token.get(jwt_settings.JTI_CLAIM)).exists():
+            raise InvalidToken("Token is blacklisted")
+        return {}

@@ -9,7 +9,13 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.serializers import LogoutSerializer, RegisterSerializer, UserSearchQuerySerializer
+from accounts.serializers import (
+    LogoutSerializer,
+    RegisterSerializer,
+    TokenRefreshSerializer,
+    TokenVerifySerializer,
+    UserSearchQuerySerializer,
+)
 from accounts.services import user_register
 from chat import selectors
 from chat.serializers import UserSerializer
@@ -34,7 +40,12 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
+    serializer_class = TokenRefreshSerializer
     throttle_classes = [RefreshRateThrottle]
+
+
+class TokenVerifyView(jwt_views.TokenVerifyView):
+    serializer_class = TokenVerifySerializer
 
 
 class LogoutView(APIView):

@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from chat.models import Message, Thread
-from config.validators import validate_encodable
 
 User = get_user_model()
 
@@ -76,7 +75,6 @@ class MessageCreateSerializer(serializers.Serializer):
     text = serializers.CharField(
         max_length=MAX_TEXT_LENGTH,
         trim_whitespace=False,
-        validators=[validate_encodable],
         help_text="1 to 4096 characters, not only white space.",
     )
 

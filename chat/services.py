@@ -10,6 +10,7 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from chat import events
@@ -26,7 +27,10 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
     if user.pk == other.pk:
         raise ValidationError({"participants": ["You cannot start a thread with yourself."]})
     low, high = sorted((user, other), key=lambda u: u.pk)
-    thread = Thread.objects.filter(user_low=low, user_high=high).first()
+    pair = Thread.objects.select_related("user_low", "user_high").filter(
+        user_low=low, user_high=high
+    )
+    thread = pair.first()
     if thread is not None:
         return thread, False
     try:
@@ -40,7 +44,7 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
                 ]
             )
     except IntegrityError:
-        return Thread.objects.get(user_low=low, user_high=high), False
+        return pair.get(), False
     transaction.on_commit(partial(events.thread_created, thread))
     return thread, True
 
@@ -71,8 +75,9 @@ def message_send(
             return existing, False
     now = timezone.now()
     # Updating the thread first takes its row lock (PostgreSQL), so the messages of one thread
-    # get ids in the order of their timestamps.
-    Thread.objects.filter(pk=thread.pk).update(updated=now)
+    # get ids in the order of their timestamps. No row: deleted since the caller's access check.
+    if not Thread.objects.filter(pk=thread.pk).update(updated=now):
+        raise Http404("No thread found.")
     Participant.objects.filter(thread=thread).update(thread_updated=now)
     thread.updated = now
     message = Message(

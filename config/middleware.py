@@ -8,8 +8,18 @@ header, DEBUG's technical pages, an unexpected exception); an API client gets th
 import logging
 
 from django.http import JsonResponse
+from rest_framework import exceptions
 
 logger = logging.getLogger(__name__)
+
+
+# DRF's wording where DRF has one, so a client sees one message per status.
+DETAILS = {
+    400: "Bad request.",
+    403: exceptions.PermissionDenied.default_detail,
+    404: exceptions.NotFound.default_detail,
+    500: "Internal server error.",
+}
 
 
 def is_api(request) -> bool:
@@ -27,11 +37,12 @@ class JsonApiErrorsMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            return JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+            detail = DETAILS.get(response.status_code, response.reason_phrase)
+            return JsonResponse({"detail": str(detail)}, status=response.status_code)
         return response
 
     def process_exception(self, request, exception):
         if not is_api(request):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return JsonResponse({"detail": "Internal server error."}, status=500)
+        return JsonResponse({"detail": DETAILS[500]}, status=500)
