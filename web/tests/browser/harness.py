@@ -1,8 +1,8 @@
 """A real chat server in a subprocess, users made through its API, and headless Chromium.
 
 Used by the browser tests and by `python -m web.tests.browser.screenshots`. The server is
-`manage.py runserver` (daphne's when Channels is installed, so WebSocket works) on a free port,
-with a fresh SQLite file, DEBUG on so it serves the static files, and no rate limits.
+daphne's `manage.py runserver` (HTTP and WebSocket on one port) on a free port, with a fresh
+SQLite file, DEBUG on so that it serves the static files, and no rate limits.
 """
 
 import json
@@ -61,7 +61,8 @@ class ChatServer:
             for key, value in os.environ.items()
             if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
         } | {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            # The real settings with the test suite's overrides: a fast password hasher.
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
             "DEBUG": "True",
             "SECRET_KEY_DJANGO_SETTINGS": "browser-tests-only-secret",
             "SQLITE_PATH": str(self.workdir / "db.sqlite3"),

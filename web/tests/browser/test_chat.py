@@ -102,7 +102,10 @@ def test_unread_badges_and_title_follow_new_and_read_messages(open_page, make_us
     expect(page).to_have_title("(3) Chat")
     expect(page.locator(".thread").first).to_contain_text(frank.username)
 
-    thread_link(page, erin).click()
+    thread_link(page, erin).focus()  # keyboard only: the thread list is a list of links
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=erin.username)).to_be_visible()
+    expect(message_box(page)).to_be_focused()
     expect(page).to_have_title("(1) Chat")
     expect(thread_link(page, erin).locator(".badge")).to_have_count(0)
     expect(thread_link(page, frank).locator(".badge")).to_have_text("1 unread")
