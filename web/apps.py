@@ -1,3 +1,5 @@
+"""The web chat client app: a page, its static files and its browser tests; no models."""
+
 from django.apps import AppConfig
 
 
