@@ -43,6 +43,8 @@ const state = {
   errorTimer: null,
   registering: false,
   deleting: null,
+  unreadVersion: 0,
+  snapshotsLoading: new Set(),
 };
 
 const socket = new LiveSocket({
@@ -220,15 +222,45 @@ function setUnread(count) {
   document.title = state.unread ? `(${state.unread}) Chat` : "Chat";
 }
 
-async function loadUnread() {
-  const { unread_count: count } = await api("/api/messages/unread-count/");
+/** The count from an event: newer than any snapshot still on its way. */
+function setUnreadFromEvent(count) {
+  state.unreadVersion += 1;
   setUnread(count);
 }
 
+async function loadUnread() {
+  const version = state.unreadVersion;
+  const { unread_count: count } = await api("/api/messages/unread-count/");
+  if (version === state.unreadVersion) setUnread(count);
+}
+
+/**
+ * The first page of threads from REST. Events that arrive while it is on its way may or may not
+ * be in it, so they are collected and applied again to the snapshot where it lacks them.
+ */
 async function loadThreads() {
-  const page = await api(`/api/threads/?limit=${THREAD_PAGE_SIZE}`);
+  const missed = [];
+  state.snapshotsLoading.add(missed);
+  let page;
+  try {
+    page = await api(`/api/threads/?limit=${THREAD_PAGE_SIZE}`);
+  } finally {
+    state.snapshotsLoading.delete(missed);
+  }
   state.threads = new Map(page.results.map((thread) => [thread.id, thread]));
   state.moreThreads = page.next;
+  for (const event of missed) {
+    if (event.type === "message.created") {
+      const thread = state.threads.get(event.message.thread);
+      if ((thread?.last_message?.id ?? 0) < event.message.id) noteMessage(event.message);
+    } else if (event.type === "thread.deleted") {
+      state.threads.delete(event.thread);
+    } else if (event.type === "message.read") {
+      refreshThread(event.thread);
+    } else if (event.type === "thread.created") {
+      refreshThread(event.thread.id);
+    }
+  }
   renderThreads();
 }
 
@@ -560,6 +592,7 @@ function forgetThread(id, notice) {
 
 function handleEvent(event) {
   if (!state.me) return;
+  for (const missed of state.snapshotsLoading) missed.push(event);
   switch (event.type) {
     case "message.created":
       return messageCreated(event);
@@ -590,12 +623,21 @@ function handleEvent(event) {
   }
 }
 
+/** A new message in the thread list: last message, activity time, unread badge. */
+function noteMessage(message) {
+  const thread = state.threads.get(message.thread);
+  if (!thread) return refreshThread(message.thread);
+  if (message.sender !== state.me.id && thread.last_message?.id !== message.id) {
+    thread.unread_count += 1;
+  }
+  noteLastMessage(message);
+}
+
 function messageCreated({ message, unread_count: unread }) {
-  setUnread(unread);
+  setUnreadFromEvent(unread);
   const incoming = message.sender !== state.me.id;
   const thread = state.threads.get(message.thread);
-  if (thread && incoming && thread.last_message?.id !== message.id) thread.unread_count += 1;
-  if (!noteLastMessage(message)) refreshThread(message.thread);
+  noteMessage(message);
   const view = state.view;
   const name = thread ? otherOf(thread).username : "someone";
   if (view?.threadId === message.thread) {
@@ -612,7 +654,7 @@ function messageCreated({ message, unread_count: unread }) {
 
 function messageRead({ thread: id, message_ids: ids, unread_count: unread }) {
   const myUnreadChanged = unread !== state.unread;
-  setUnread(unread);
+  setUnreadFromEvent(unread);
   if (state.view?.threadId === id) state.view.markRead(ids);
   const thread = state.threads.get(id);
   if (thread?.last_message && ids.includes(thread.last_message.id)) {
