@@ -117,26 +117,33 @@ export class MessageView {
     else this.jump.hidden = false;
   }
 
+  /** Adds messages not shown yet: at the top ("start", older pages) or in id order below. */
   add(messages, where) {
-    const fresh = messages.filter((message) => !this.items.has(message.id));
-    if (fresh.length === 0) return;
-    const elements = [];
+    const fresh = messages
+      .filter((message) => !this.items.has(message.id))
+      .sort((a, b) => a.id - b.id);
+    const older = [];
     for (const message of fresh) {
       const element = this.render(message);
       this.items.set(message.id, { message, element });
       // Our own send, announced live before its POST answered: it takes the pending one's place.
       const pending = where === "end" && this.adoptPending(message);
       if (pending) pending.replaceWith(element);
-      else elements.push(element);
+      else if (where === "start") older.push(element);
+      else this.placeNewer(element, message.id);
+      this.oldestId = Math.min(this.oldestId ?? Infinity, message.id);
+      this.newestId = Math.max(this.newestId ?? 0, message.id);
     }
-    if (where === "start") this.list.prepend(...elements);
-    else {
-      const firstPending = this.list.querySelector(".pending");
-      for (const element of elements) this.list.insertBefore(element, firstPending);
-    }
-    const ids = fresh.map(({ id }) => id);
-    this.oldestId = Math.min(this.oldestId ?? Infinity, ...ids);
-    this.newestId = Math.max(this.newestId ?? 0, ...ids);
+    this.list.prepend(...older);
+  }
+
+  /** Below the messages shown, or among them when a live one came before an earlier page. */
+  placeNewer(element, id) {
+    const later =
+      id < (this.newestId ?? 0)
+        ? [...this.list.querySelectorAll("li[data-id]")].find((li) => Number(li.dataset.id) > id)
+        : null;
+    this.list.insertBefore(element, later ?? this.list.querySelector(".pending"));
   }
 
   markRead(ids) {
