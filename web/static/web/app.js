@@ -430,8 +430,8 @@ async function openThread(id) {
       thread = await api(`/api/threads/${id}/`);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
-        byId("placeholder-text").textContent = "That conversation does not exist.";
-        window.location.hash = "#/";
+        window.history.replaceState(null, "", "#/");
+        closeThread("That conversation does not exist.");
       } else report(error);
       return;
     }
@@ -482,16 +482,18 @@ async function markSeen() {
   const seen = thread.unread_count;
   try {
     await api(`/api/threads/${thread.id}/read/`, { method: "POST" });
-    thread.unread_count = Math.max(0, thread.unread_count - seen);
-    renderThreads();
-    await loadUnread();
   } catch (error) {
     report(error);
     return;
   } finally {
     state.readInFlight = false;
   }
-  if (thread.unread_count && state.view === view) markSeen();
+  // The list may have been reloaded meanwhile: update the thread object it holds now.
+  const current = state.threads.get(thread.id);
+  if (current) current.unread_count = Math.max(0, current.unread_count - seen);
+  renderThreads();
+  loadUnread().catch(report);
+  if (current?.unread_count && state.view === view) markSeen();
 }
 
 function hideTyping() {
