@@ -33,6 +33,12 @@ def test_register_log_out_and_log_in_again(open_page, server):
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("alert").filter(has_text="You have logged out.")).to_be_visible()
+    page.get_by_role("button", name="Create an account").click()
+    page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert").filter(has_text="already exists")).to_be_visible()
+    page.get_by_role("button", name="Log in instead").click()
     page.get_by_label("Username").fill("newcomer")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
