@@ -22,6 +22,8 @@ def browser():
             "`apt-get install -y chromium` (`.ci/run` does). Nothing is downloaded at test time."
         )
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    # Generous waits: on a loaded 2-core CI machine a live update can take seconds to paint.
+    sync_api.expect.set_options(timeout=15_000)
     with sync_api.sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
@@ -54,7 +56,7 @@ def open_page(browser, server):
         context = browser.new_context(**context_options)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("console", on_console)
         if user is not None:
