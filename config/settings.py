@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "accounts",
     "chat",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -1,10 +1,12 @@
-"""The URL map: REST API under /api/, schema and docs, health check, admin."""
+"""The URL map: the web client at /, REST API under /api/, schema and docs, health check, admin."""
 
 from django.contrib import admin
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from web.views import index
 
 
 def healthz(request):
@@ -17,6 +19,7 @@ def healthz(request):
 
 
 urlpatterns = [
+    path("", index, name="web-index"),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

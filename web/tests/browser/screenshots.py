@@ -1,0 +1,86 @@
+"""Takes the README's screenshots of the web client: `python -m web.tests.browser.screenshots`.
+
+Starts its own server with a few users and conversations, drives two Chromium windows, and
+writes PNGs to docs/screenshots/.
+"""
+
+import sys
+
+from playwright.sync_api import expect, sync_playwright
+
+from web.tests.browser.harness import CHROMIUM, ROOT, ChatServer, launch_chromium, log_in
+
+OUT = ROOT / "docs" / "screenshots"
+DESKTOP = {"viewport": {"width": 1200, "height": 760}}
+PHONE = {"viewport": {"width": 390, "height": 760}, "is_mobile": True, "has_touch": True}
+
+
+def seed(server):
+    alice, bob, carol, dave = (server.user(name) for name in ("alice", "bob", "carol", "dave"))
+    with_dave = dave.thread_with(alice)
+    dave.send(with_dave, "Are we still on for Friday?")
+    alice.send(with_dave, "Yes! 7 pm at the usual place.")
+    dave.call("POST", f"/api/threads/{with_dave}/read/")
+    alice.call("POST", f"/api/threads/{with_dave}/read/")
+    with_bob = alice.thread_with(bob)
+    script = [
+        (bob, "Hi Alice! Did you get a chance to look at the release notes?"),
+        (alice, "Morning! Yes, they read well."),
+        (
+            alice,
+            "Two small things:\n1. the upgrade steps need the new variable\n2. a typo in the title",
+        ),
+        (bob, "Good catch, fixing both now."),
+    ]
+    for sender, text in script:
+        sender.send(with_bob, text)
+    alice.call("POST", f"/api/threads/{with_bob}/read/")
+    bob.call("POST", f"/api/threads/{with_bob}/read/")
+    alice.send(with_bob, "Thanks! Ping me when it's merged.")
+    with_carol = carol.thread_with(alice)
+    carol.send(with_carol, "Lunch tomorrow?")
+    carol.send(with_carol, "The new place on Main Street has a terrace.")
+    return alice, bob, carol, dave, with_bob
+
+
+def main() -> None:
+    if not CHROMIUM.exists():
+        sys.exit(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with ChatServer() as server, sync_playwright() as playwright:
+        _alice, bob, _carol, _dave, with_bob = seed(server)
+        browser = launch_chromium(playwright)
+
+        page = browser.new_context(**DESKTOP).new_page()
+        page.goto(server.url + "/")
+        page.get_by_label("Username").fill("alice")
+        page.screenshot(path=OUT / "login.png")
+
+        log_in(page, server, "alice")
+        bob.send(with_bob, "Merged, and the release is tagged.")
+        expect(page.locator(".badge").first).to_be_visible()
+        page.mouse.move(0, 0)
+        page.screenshot(path=OUT / "threads.png")
+
+        bob_page = browser.new_context(**DESKTOP).new_page()
+        log_in(bob_page, server, "bob")
+        page.get_by_role("link", name="bob").click()
+        expect(page.locator(".message").last).to_contain_text("Merged")
+        bob_page.get_by_role("link", name="alice").click()
+        bob_page.get_by_label("Message", exact=True).press_sequentially("Release is out")
+        expect(page.get_by_text("bob is typing…")).to_be_visible()
+        page.get_by_label("Message", exact=True).fill("Great work, thank you!")
+        page.screenshot(path=OUT / "conversation.png")
+
+        phone = browser.new_context(**PHONE).new_page()
+        log_in(phone, server, "alice")
+        phone.screenshot(path=OUT / "phone-list.png")
+        phone.get_by_role("link", name="bob").click()
+        expect(phone.locator(".message").last).to_be_visible()
+        phone.screenshot(path=OUT / "phone-conversation.png")
+        browser.close()
+    print(f"Screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

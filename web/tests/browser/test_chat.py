@@ -1,0 +1,241 @@
+"""The web client in headless Chromium against a real server: two people chatting live."""
+
+import base64
+import json
+import re
+
+from playwright.sync_api import expect
+
+from web.tests.browser.harness import PASSWORD
+
+
+def message_box(page):
+    return page.get_by_label("Message", exact=True)
+
+
+def thread_link(page, user):
+    return page.get_by_role("link", name=re.compile(rf"^{user.username}\b"))
+
+
+def test_register_log_out_and_log_in_again(open_page, server):
+    page = open_page()
+    response = page.goto(server.url + "/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+    page.get_by_role("button", name="Create an account").click()
+    page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Signed in as newcomer")).to_be_visible()
+    expect(page).to_have_title("Chat")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("alert").filter(has_text="You have logged out.")).to_be_visible()
+    page.get_by_role("button", name="Create an account").click()
+    page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert").filter(has_text="already exists")).to_be_visible()
+    page.get_by_role("button", name="Log in instead").click()
+    page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Signed in as newcomer")).to_be_visible()
+
+
+def test_two_people_chat_in_real_time(open_page, make_user):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    carol.send(carol.thread_with(bob), "An older conversation")
+    alice_page, bob_page = open_page(alice), open_page(bob)
+    expect(bob_page.locator(".thread")).to_have_count(1)
+
+    alice_page.get_by_label("Find people").fill(bob.username)
+    alice_page.get_by_role("button", name=f"Start a conversation with {bob.username}").click()
+    expect(alice_page.get_by_role("heading", name=bob.username)).to_be_visible()
+    message_box(alice_page).fill("Hello Bob")
+    message_box(alice_page).press("Enter")
+    expect(alice_page.locator(".message.mine .receipt")).to_have_text("✓ Sent")
+
+    # Bob's list: the new thread on top, unread, and the total in the title.
+    expect(bob_page.locator(".thread").first).to_contain_text(alice.username)
+    expect(thread_link(bob_page, alice)).to_contain_text("Hello Bob")
+    expect(thread_link(bob_page, alice).locator(".badge")).to_have_text("1 unread")
+    expect(bob_page).to_have_title("(2) Chat")
+
+    thread_link(bob_page, alice).click()
+    expect(bob_page.locator(".message.theirs")).to_have_text(re.compile("Hello Bob"))
+    expect(bob_page).to_have_title("(1) Chat")
+    expect(thread_link(bob_page, alice).locator(".badge")).to_have_count(0)
+    expect(alice_page.locator(".message.mine .receipt")).to_have_text("✓✓ Read")
+
+    message_box(bob_page).press_sequentially("Hi Alice")
+    expect(alice_page.get_by_text(f"{bob.username} is typing…")).to_be_visible()
+    message_box(bob_page).press("Shift+Enter")
+    message_box(bob_page).press_sequentially("two lines")
+    message_box(bob_page).press("Enter")
+    expect(message_box(bob_page)).to_have_value("")
+    reply = alice_page.locator(".message.theirs .text")
+    expect(reply).to_have_text("Hi Alice\ntwo lines")
+    expect(alice_page.get_by_text(f"{bob.username} is typing…")).to_have_count(0)
+    expect(bob_page.locator(".message.mine .receipt")).to_have_text("✓✓ Read")
+
+    # User text is text, never markup.
+    message_box(alice_page).fill("<img src=x onerror=alert(1)> <b>bold</b>")
+    message_box(alice_page).press("Enter")
+    expect(bob_page.locator(".message.theirs .text").last).to_have_text(
+        "<img src=x onerror=alert(1)> <b>bold</b>"
+    )
+    expect(bob_page.locator(".messages img, .messages b")).to_have_count(0)
+
+
+def test_unread_badges_and_title_follow_new_and_read_messages(open_page, make_user):
+    dave, erin, frank = make_user("dave"), make_user("erin"), make_user("frank")
+    erin_thread, frank_thread = erin.thread_with(dave), frank.thread_with(dave)
+    erin.send(erin_thread, "one")
+    page = open_page(dave)
+    expect(thread_link(page, erin).locator(".badge")).to_have_text("1 unread")
+    expect(page).to_have_title("(1) Chat")
+
+    erin.send(erin_thread, "two")
+    frank.send(frank_thread, "from frank")
+    expect(thread_link(page, erin).locator(".badge")).to_have_text("2 unread")
+    expect(thread_link(page, frank).locator(".badge")).to_have_text("1 unread")
+    expect(page).to_have_title("(3) Chat")
+    expect(page.locator(".thread").first).to_contain_text(frank.username)
+
+    thread_link(page, erin).focus()  # keyboard only: the thread list is a list of links
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=erin.username)).to_be_visible()
+    expect(message_box(page)).to_be_focused()
+    expect(page).to_have_title("(1) Chat")
+    expect(thread_link(page, erin).locator(".badge")).to_have_count(0)
+    expect(thread_link(page, frank).locator(".badge")).to_have_text("1 unread")
+    assert erin.call("GET", f"/api/threads/{erin_thread}/messages/")["results"][0]["is_read"]
+
+    # A message into the open, focused conversation is read at once.
+    erin.send(erin_thread, "three")
+    expect(page.locator(".message.theirs").last).to_contain_text("three")
+    expect(page).to_have_title("(1) Chat")
+    expect(thread_link(page, erin).locator(".badge")).to_have_count(0)
+
+
+def test_history_scrolls_back_through_keyset_pages(open_page, make_user):
+    gina, hank = make_user("gina"), make_user("hank")
+    thread = gina.thread_with(hank)
+    for number in range(1, 46):
+        (gina if number % 2 else hank).send(thread, f"message {number}")
+    page = open_page(gina)
+    thread_link(page, hank).click()
+    messages = page.locator(".message")
+    expect(messages).to_have_count(30)
+    expect(messages.last).to_contain_text("message 45")
+    expect(messages.first).to_contain_text("message 16")
+
+    with page.expect_request(re.compile(r"/messages/\?before=\d+")):
+        page.locator("#scroller").evaluate("scroller => { scroller.scrollTop = 0; }")
+    expect(messages).to_have_count(45)
+    expect(messages.first).to_contain_text("message 1")
+    expect(page.get_by_text(f"This is the beginning of your conversation with {hank.username}"))
+    # The reader stays where they were: the older page went in above.
+    expect(page.get_by_text("message 16", exact=True)).to_be_in_viewport()
+
+
+def test_deleting_a_conversation_removes_it_for_both(open_page, make_user):
+    ivan, judy = make_user("ivan"), make_user("judy")
+    ivan.send(ivan.thread_with(judy), "soon gone")
+    ivan_page, judy_page = open_page(ivan), open_page(judy)
+    thread_link(ivan_page, judy).click()
+    thread_link(judy_page, ivan).click()
+    expect(judy_page.locator(".message")).to_have_count(1)
+
+    ivan_page.get_by_role("button", name="Delete conversation").click()
+    dialog = ivan_page.get_by_role("dialog", name="Delete this conversation?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(ivan_page.locator(".thread")).to_have_count(1)
+
+    ivan_page.get_by_role("button", name="Delete conversation").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(ivan_page.locator(".thread")).to_have_count(0)
+    expect(ivan_page.get_by_text("Conversation deleted.").first).to_be_visible()
+    expect(judy_page.locator(".thread")).to_have_count(0)
+    deleted = f"The conversation with {ivan.username} was deleted."
+    expect(judy_page.get_by_text(deleted).first).to_be_visible()
+    assert ivan.call("GET", "/api/threads/")["count"] == 0
+
+
+def test_phone_sized_screen_shows_one_pane_at_a_time(open_page, make_user):
+    kate, leo = make_user("kate"), make_user("leo")
+    leo.send(leo.thread_with(kate), "on the phone")
+    page = open_page(kate, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    conversations = page.get_by_role("navigation", name="Conversations")
+    expect(conversations).to_be_visible()
+    thread_link(page, leo).click()
+    expect(page.locator(".message")).to_have_text(re.compile("on the phone"))
+    expect(conversations).to_be_hidden()
+    page.get_by_role("button", name="Back to conversations").click()
+    expect(conversations).to_be_visible()
+    expect(page.locator("#conversation")).to_be_hidden()
+    no_sideways_scroll = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(no_sideways_scroll)
+
+
+def test_offline_shows_a_banner_and_catches_up_on_reconnect(open_page, make_user):
+    mia, ned = make_user("mia"), make_user("ned")
+    thread = ned.thread_with(mia)
+    ned.send(thread, "before")
+    page = open_page(mia)
+    thread_link(page, ned).click()
+    expect(page.locator(".message")).to_have_count(1)
+
+    page.context.set_offline(True)
+    expect(page.get_by_role("status").filter(has_text="You are offline")).to_be_visible()
+    ned.send(thread, "while you were away")
+    page.context.set_offline(False)
+    expect(page.get_by_text("You are offline")).to_be_hidden()
+    expect(page.locator(".message").last).to_contain_text("while you were away")
+
+
+def test_server_down_shows_a_banner_and_recovers(open_page, make_user, server):
+    sam, tia = make_user("sam"), make_user("tia")
+    thread = tia.thread_with(sam)
+    tia.send(thread, "first")
+    page = open_page(sam)
+    thread_link(page, tia).click()
+    expect(page.locator(".message")).to_have_count(1)
+
+    server.stop_serving(crash=True)
+    try:
+        banner = page.get_by_role("status").filter(has_text="The server is not responding")
+        expect(banner).to_be_visible()
+        message_box(page).fill("are you there?")
+        message_box(page).press("Enter")
+        expect(page.locator(".message.mine .receipt")).to_contain_text("Not sent")
+        expect(page.get_by_role("alert").filter(has_text="cannot be reached")).to_be_visible()
+    finally:
+        server.serve()
+    tia.send(thread, "back again")
+    expect(banner).to_be_hidden(timeout=20_000)
+    expect(page.locator(".message.theirs").last).to_contain_text("back again")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".message.mine .receipt")).to_have_text("✓ Sent")
+    assert tia.call("GET", f"/api/threads/{thread}/messages/")["count"] == 3
+
+
+def test_a_refused_refresh_token_ends_the_session(open_page, make_user, server):
+    olga = make_user("olga")
+    page = open_page(olga)
+    tokens = json.loads(page.evaluate("localStorage.getItem('chat.tokens')"))
+    server.request("POST", "/api/auth/logout/", {"refresh": tokens["refresh"]}, tokens["access"])
+    expired_claims = base64.urlsafe_b64encode(b'{"exp": 1, "iat": 0}').decode().rstrip("=")
+    tokens["access"] = f"e30.{expired_claims}.signature"
+    page.evaluate("tokens => localStorage.setItem('chat.tokens', tokens)", json.dumps(tokens))
+    page.reload()
+    expect(page.get_by_text("Your session has expired. Please log in again.")).to_be_visible()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('chat.tokens')") is None

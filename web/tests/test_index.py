@@ -1,0 +1,62 @@
+"""The page at `/`: served with a strict Content-Security-Policy, scripts and styles external."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+
+SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
+
+
+@pytest.fixture
+def page(client):
+    return client.get("/")
+
+
+def test_index_serves_the_client_page(page):
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert '<script type="module" src="/static/web/app.js">' in html
+    assert 'href="/static/web/app.css"' in html
+
+
+def test_index_runs_no_inline_script_or_style(page):
+    html = page.content.decode()
+    scripts = SCRIPT_TAG.findall(html)
+    assert scripts
+    assert all("src=" in tag for tag in scripts)
+    assert "<style" not in html
+    assert " style=" not in html
+    assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), "inline event handler"
+
+
+def test_index_is_sent_with_a_content_security_policy(page):
+    policy = page["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    assert "connect-src 'self' ws://testserver wss://testserver" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+
+
+def test_index_answers_only_get_and_head(client):
+    assert client.head("/").status_code == 200
+    assert client.post("/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "name", ["app.js", "api.js", "socket.js", "messages.js", "dom.js", "app.css"]
+)
+def test_static_assets_are_found(name):
+    assert finders.find(f"web/{name}")
+
+
+@pytest.mark.django_db
+def test_admin_and_api_docs_still_answer(client):
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+    assert client.get("/api/schema/").status_code == 200
