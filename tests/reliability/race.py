@@ -1,6 +1,7 @@
 """Real threads against a real database: create-or-get from both sides at once, 16 writers on
-shared and separate threads with retried idempotent sends, mark-read racing the writers, and
-deletes racing sends. Prints the figures as JSON; exits 1 if any error or loss was seen.
+shared and separate threads with retried idempotent sends, mark-read racing the writers, one
+idempotency key sent from 8 threads at once, and deletes racing sends. Prints the figures as
+JSON; exits 1 if any error or loss was seen.
 
     SQLITE_PATH=/tmp/race.sqlite3 python -m tests.reliability.race --writers 16 --messages 50
     RACE_DB=postgres RACE_PG_NAME=chat_race python -m tests.reliability.race
@@ -256,6 +257,50 @@ def race_writers_and_readers(tally, writers: int, per_writer: int, shared_thread
     }
 
 
+def race_same_key(tally, rounds: int, senders: int) -> dict:
+    """The same send (same Idempotency-Key) from `senders` threads at once, as a client retrying
+    while its first attempt is still in flight: one 201, the rest 200 with that message."""
+    from django.contrib.auth import get_user_model
+
+    from chat import services
+    from chat.models import Message
+
+    User = get_user_model()
+    a = User.objects.create_user("retrier-a", password="x")
+    b = User.objects.create_user("retrier-b", password="x")
+    thread, _ = services.thread_get_or_create(user=a, other=b)
+    problems = []
+    for round_number in range(rounds):
+        barrier = threading.Barrier(senders)
+        answers = []
+
+        def send(round_number=round_number, barrier=barrier, answers=answers):
+            client = client_for(a)
+            barrier.wait()
+            response = tally.check(
+                client.post(
+                    f"/api/threads/{thread.pk}/messages/",
+                    {"text": f"retried {round_number}"},
+                    content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=f"same-{round_number}",
+                ),
+                {200, 201},
+                "same key at once",
+            )
+            answers.append((response.status_code, response.json().get("id")))
+
+        run_threads([send] * senders)
+        stored = Message.objects.filter(thread=thread, text=f"retried {round_number}").count()
+        statuses = sorted(status for status, _ in answers)
+        if (
+            stored != 1
+            or len({mid for _, mid in answers}) != 1
+            or statuses != [200] * (senders - 1) + [201]
+        ):
+            problems.append({"round": round_number, "answers": answers, "stored": stored})
+    return {"rounds": rounds, "senders": senders, "problems": problems}
+
+
 def race_delete_and_send(tally, rounds: int, senders: int) -> dict:
     """A thread is deleted while its participants post to it: each send is a 201 or a 404."""
     from django.contrib.auth import get_user_model
@@ -330,6 +375,7 @@ def main(argv=None) -> int:
     report = {"database": connection.vendor}
     report["create_or_get"] = race_create_or_get(tally, args.pairs)
     report["writers"] = race_writers_and_readers(tally, args.writers, args.messages, args.threads)
+    report["same_key"] = race_same_key(tally, args.delete_rounds, senders=8)
     report["delete"] = race_delete_and_send(tally, args.delete_rounds, senders=4)
     report["requests"] = tally.requests
     report["errors"] = tally.errors
@@ -338,6 +384,7 @@ def main(argv=None) -> int:
     failed = (
         tally.errors
         or report["create_or_get"]["problems"]
+        or report["same_key"]["problems"]
         or writers["lost"]
         or writers["duplicates"]
         or writers["mismatched"]

@@ -39,6 +39,7 @@ def run_race(env: dict[str, str]) -> dict:
 
 def assert_nothing_lost(report):
     assert report["create_or_get"]["problems"] == []
+    assert report["same_key"]["problems"] == []
     writers = report["writers"]
     assert writers["stored"] == writers["sends"] == 16 * 5
     assert writers["lost"] == writers["duplicates"] == writers["mismatched"] == 0

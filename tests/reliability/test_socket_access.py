@@ -98,7 +98,7 @@ async def test_socket_access(world, role, expected):
     message = await db_async(conversation)()
 
     if expected == "every event":
-        frames = [await socket.receive_json_from(timeout=2) for _ in range(3)]
+        frames = [await socket.receive_json_from(timeout=5) for _ in range(3)]
         assert [frame["type"] for frame in frames] == [
             "message.created",
             "message.read",
