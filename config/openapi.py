@@ -5,7 +5,7 @@ configuration instead, so that a new view cannot forget them:
 - 400 `ValidationError` when the operation takes a body, query or header parameters;
 - 401 `ErrorDetail` when it authenticates (a bad or expired token), or is a token endpoint;
 - 404 `ErrorDetail` when its path names an object;
-- 413 `ErrorDetail` when it takes a body (over `DATA_UPLOAD_MAX_MEMORY_SIZE`);
+- 413 and 415 `ErrorDetail` when it takes a body (too large, or not JSON);
 - 429 `ErrorDetail` with `Retry-After` when it is throttled.
 A code a view declares without a body (`403: None`) gets the `ErrorDetail` body.
 Optional query parameters say `allowEmptyValue`: DRF reads `?limit=` as "not given".
@@ -27,6 +27,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object among the caller's (another user's thread is a 404 too).",
     "405": "Method not allowed.",
     "413": "The request body is over the size limit (2.5 MB).",
+    "415": "The body is not `application/json`.",
     "429": "Rate limit exceeded; `Retry-After` says how many seconds to wait.",
 }
 
@@ -92,7 +93,7 @@ class AutoSchema(SpectacularAutoSchema):
         if "{" in self.path:
             codes.append("404")
         if takes_input:
-            codes.append("413")
+            codes += ["413", "415"]
         if self.view.get_throttles():
             codes.append("429")
         return codes

@@ -1,0 +1,64 @@
+"""The schema documents the answers the fuzzer rarely provokes but the other tests here do:
+rate limits, oversized and non-JSON bodies, refusals, logout's 205."""
+
+import pytest
+
+OBSERVED = [
+    ("post", "/api/auth/token/", "429"),
+    ("post", "/api/auth/register/", "429"),
+    ("post", "/api/auth/token/refresh/", "429"),
+    ("post", "/api/threads/{thread_id}/messages/", "429"),
+    ("post", "/api/threads/{thread_id}/messages/", "413"),
+    ("post", "/api/threads/{thread_id}/messages/", "415"),
+    ("post", "/api/auth/register/", "413"),
+    ("get", "/api/threads/", "403"),
+    ("get", "/api/messages/unread-count/", "403"),
+    ("post", "/api/messages/{message_id}/read/", "403"),
+    ("post", "/api/auth/logout/", "205"),
+    ("post", "/api/threads/", "200"),
+    ("post", "/api/threads/", "201"),
+    ("post", "/api/threads/{thread_id}/messages/", "200"),
+    ("delete", "/api/threads/{thread_id}/", "204"),
+]
+
+
+@pytest.fixture(scope="module")
+def schema():
+    from rest_framework.test import APIClient
+
+    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+@pytest.mark.parametrize(("method", "path", "code"), OBSERVED)
+def test_observed_status_is_documented(schema, method, path, code):
+    assert code in schema["paths"][path][method]["responses"]
+
+
+def test_every_429_documents_retry_after(schema):
+    throttled = [
+        operation["responses"]["429"]
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        if "429" in operation["responses"]
+    ]
+    assert len(throttled) == 4
+    for response in throttled:
+        assert response["headers"]["Retry-After"]["required"] is True
+
+
+def test_every_error_has_a_json_body(schema):
+    for methods in schema["paths"].values():
+        for operation in methods.values():
+            for code, response in operation["responses"].items():
+                if code.startswith("4"):
+                    assert "application/json" in response["content"], (
+                        operation["operationId"],
+                        code,
+                    )
+
+
+def test_the_thread_list_is_paginated(schema):
+    operation = schema["paths"]["/api/threads/"]["get"]
+    assert {parameter["name"] for parameter in operation["parameters"]} >= {"limit", "offset"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/PaginatedThreadList")
