@@ -44,6 +44,34 @@ VALIDATION_ERROR_SCHEMA = {
     },
 }
 
+# OpenAPI links: where the id in a response leads next, so that a client (or a stateful fuzzer)
+# can go from a created thread to its messages, and from a sent message to marking it read.
+THREAD_LINKS = {
+    name: {"operationId": operation_id, "parameters": {"thread_id": "$response.body#/id"}}
+    for name, operation_id in [
+        ("GetThread", "threads_retrieve"),
+        ("ListMessages", "threads_messages_list"),
+        ("SendMessage", "threads_messages_create"),
+        ("MarkThreadRead", "threads_read_create"),
+        ("DeleteThread", "threads_destroy"),
+    ]
+}
+MESSAGE_LINKS = {
+    "MarkMessageRead": {
+        "operationId": "messages_read_create",
+        "parameters": {"message_id": "$response.body#/id"},
+    },
+    "ListThreadMessages": {
+        "operationId": "threads_messages_list",
+        "parameters": {"thread_id": "$response.body#/thread"},
+    },
+}
+LINKS = {
+    ("/api/threads/", "POST"): THREAD_LINKS,
+    ("/api/threads/{thread_id}/", "GET"): THREAD_LINKS,
+    ("/api/threads/{thread_id}/messages/", "POST"): MESSAGE_LINKS,
+}
+
 RETRY_AFTER_HEADER = {
     "Retry-After": {
         "description": "Seconds to wait before the next request is allowed.",
@@ -72,6 +100,10 @@ class AutoSchema(SpectacularAutoSchema):
             response["content"] = {"application/json": {"schema": schema}}
             if code == "429":
                 response["headers"] = RETRY_AFTER_HEADER
+        links = LINKS.get((self.path, self.method))
+        for code in ("200", "201"):
+            if links and code in responses:
+                responses[code]["links"] = links
         return dict(sorted(responses.items()))
 
     def _get_parameters(self):

@@ -136,6 +136,33 @@ def test_api_conforms_to_its_schema(case, fuzz_world):
         transaction.set_rollback(True)
 
 
+class ApiWorkflow(schema.as_state_machine()):
+    """Sequences of calls chained by the schema's links: create a thread, then read, post to,
+    mark and delete it; send a message, then mark it read. Each sequence is rolled back."""
+
+    def setup(self):
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+
+ApiWorkflow.TestCase.settings = hypothesis.settings(
+    max_examples=max(MAX_EXAMPLES // 2, 5),
+    stateful_step_count=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(hypothesis.HealthCheck),
+    database=None,
+)
+
+
+def test_api_workflows_follow_the_schema_links(fuzz_world):
+    ApiWorkflow.TestCase().runTest()
+
+
 def test_fuzzer_reached_every_operation_with_success():
     # Runs after the fuzz test above (file order): a fuzzer locked out by a broken token, or
     # never reaching a real thread, would pass every check while testing nothing.
