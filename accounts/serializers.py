@@ -10,16 +10,18 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
+from chat.serializers import StringField
+
 User = get_user_model()
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(
+    username = StringField(
         max_length=150,
         validators=[UnicodeUsernameValidator()],
         help_text="Letters, digits and @/./+/-/_ only; 150 characters at most.",
     )
-    password = serializers.CharField(
+    password = StringField(
         max_length=128,
         trim_whitespace=False,
         write_only=True,

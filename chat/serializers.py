@@ -32,6 +32,16 @@ class PlainIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StringField(serializers.CharField):
+    """Text that must arrive as a JSON string: DRF's own field turns `3.9e-217` into the message
+    "3.9e-217", so a client's bug would become a message no one wrote."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -89,7 +99,7 @@ class ThreadCreateSerializer(serializers.Serializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = StringField(
         max_length=MAX_TEXT_LENGTH,
         trim_whitespace=False,
         help_text="1 to 4096 characters, not only white space.",
