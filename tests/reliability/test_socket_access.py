@@ -30,6 +30,8 @@ NO_SUCH_THREAD = 999_999
 
 @pytest.fixture(autouse=True)
 async def _empty_layer():
+    # Nothing left over from earlier tests can reach these sockets, and nothing from these later.
+    await get_channel_layer().flush()
     yield
     await get_channel_layer().flush()
 
@@ -59,14 +61,14 @@ async def open_socket(token):
 async def assert_refused(communicator, connected):
     """Refused: the handshake fails, or the socket closes with 4401 before any event."""
     if connected:
-        output = await communicator.receive_output(timeout=1)
+        output = await communicator.receive_output(timeout=10)
         assert output == {"type": "websocket.close", "code": 4401}
     await communicator.disconnect()
 
 
 async def typing_answer(communicator, thread_id):
     await communicator.send_json_to({"type": "typing", "thread": thread_id})
-    return await communicator.receive_json_from(timeout=1)
+    return await communicator.receive_json_from(timeout=10)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,7 @@ async def test_socket_access(world, role, expected):
     message = await db_async(conversation)()
 
     if expected == "every event":
-        frames = [await socket.receive_json_from(timeout=5) for _ in range(3)]
+        frames = [await socket.receive_json_from(timeout=10) for _ in range(3)]
         assert [frame["type"] for frame in frames] == [
             "message.created",
             "message.read",
@@ -112,7 +114,7 @@ async def test_socket_access(world, role, expected):
         # The thread existed a moment ago; its id gets the same answer as one that never did.
         assert await typing_answer(socket, thread_id) == await typing_answer(socket, NO_SUCH_THREAD)
         await socket.send_json_to({"type": "ping"})
-        assert await socket.receive_json_from(timeout=1) == {"type": "pong"}
+        assert await socket.receive_json_from(timeout=10) == {"type": "pong"}
     await socket.disconnect()
 
 
