@@ -109,7 +109,10 @@ def test_unread_badges_and_title_follow_new_and_read_messages(open_page, make_us
     expect(page.locator(".thread").first).to_contain_text(frank.username)
 
     thread_link(page, erin).focus()  # keyboard only: the thread list is a list of links
-    page.keyboard.press("Enter")
+    marked_read = f"/api/threads/{erin_thread}/read/"
+    with page.expect_response(lambda response: response.url.endswith(marked_read)) as read:
+        page.keyboard.press("Enter")
+    assert read.value.status == 200
     expect(page.get_by_role("heading", name=erin.username)).to_be_visible()
     expect(message_box(page)).to_be_focused()
     expect(page).to_have_title("(1) Chat")
