@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import sys
 import tempfile
@@ -26,18 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import connect as ws_connect
 
-from chat.tests.servers import Server, manage, server_env
+from chat.tests.servers import Server, manage, redis_answers, server_env
 
 PASSWORD = "bench-ws-pass-42"
-
-
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -13,10 +13,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def redis_answers() -> bool:
+    """Whether Redis answers PING on 127.0.0.1:6379."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def postgres_answers() -> bool:
+    """Whether PostgreSQL takes a connection as user postgres on 127.0.0.1:5432."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
 
 
 def server_env(**overrides) -> dict:

@@ -6,34 +6,22 @@ skips, saying which is missing, where they do not answer.
 """
 
 import json
-import socket
 import uuid
 
 import psycopg
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from chat.tests.servers import Server, manage, server_env
+from chat.tests.servers import (
+    PG_ADMIN_URL,
+    Server,
+    manage,
+    postgres_answers,
+    redis_answers,
+    server_env,
+)
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "e2e-pass-5678"
-
-
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def postgres_answers() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=2):
-            return True
-    except psycopg.OperationalError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +31,7 @@ def servers():
     if not redis_answers():
         pytest.skip("Redis does not answer on 127.0.0.1:6379")
     name = f"chat_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     env = server_env(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
@@ -59,7 +47,7 @@ def servers():
     finally:
         for server in started:
             server.stop()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from chat.tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 8
@@ -40,12 +41,6 @@ thread, _ = services.thread_get_or_create(user=alice, other=bob)
 tokens = [str(AccessToken.for_user(user)) for user in (alice, bob)]
 print(json.dumps({"thread": thread.pk, "tokens": tokens}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:

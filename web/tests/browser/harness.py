@@ -8,7 +8,6 @@ SQLite file, DEBUG on so that it serves the static files, and no rate limits.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from chat.tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,12 +33,6 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery-7"
 ADMIN = ("root", "admin-pass-for-tests-9")
 STARTUP_TIMEOUT = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ApiFailed(Exception):
