@@ -71,6 +71,12 @@ def message_send(
 
     A retry with the same idempotency key returns the first message instead of a second one.
     """
+    # Lock the thread row before anything else (PostgreSQL; SQLite's IMMEDIATE transaction holds
+    # the database's write lock already). Sends to one thread then run one after another: their
+    # ids follow their timestamps, `updated` only moves forward, and a retry waiting here finds
+    # the message its twin just committed. No row: deleted since the caller's access check.
+    if not Thread.objects.select_for_update().filter(pk=thread.pk).exists():
+        raise Http404("No thread found.")
     if idempotency_key:
         existing = Message.objects.filter(
             thread=thread, sender=sender, idempotency_key=idempotency_key
@@ -78,10 +84,7 @@ def message_send(
         if existing is not None:
             return existing, False
     now = timezone.now()
-    # Updating the thread first takes its row lock (PostgreSQL), so the messages of one thread
-    # get ids in the order of their timestamps. No row: deleted since the caller's access check.
-    if not Thread.objects.filter(pk=thread.pk).update(updated=now):
-        raise Http404("No thread found.")
+    Thread.objects.filter(pk=thread.pk).update(updated=now)
     Participant.objects.filter(thread=thread).update(thread_updated=now)
     thread.updated = now
     message = Message(

@@ -38,6 +38,7 @@ def run_at_once(calls):
     return results
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="this run uses DATABASE_URL")
 def test_the_test_database_is_a_file():
     assert not connection.is_in_memory_db()
 

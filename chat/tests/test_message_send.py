@@ -227,10 +227,10 @@ def test_posting_runs_a_fixed_number_of_queries(
     client_for, alice, thread, django_assert_num_queries
 ):
     client = client_for(alice)
-    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT (service), 4 UPDATE the
-    # thread's `updated`, 5 UPDATE both participants' copy of it, 6 INSERT the message,
-    # 7 RELEASE.
-    with django_assert_num_queries(7):
+    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT (service), 4 lock the thread
+    # row, 5 UPDATE the thread's `updated`, 6 UPDATE both participants' copy of it, 7 INSERT the
+    # message, 8 RELEASE.
+    with django_assert_num_queries(8):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json")
     assert response.status_code == 201
 
@@ -240,10 +240,10 @@ def test_posting_with_a_key_runs_a_fixed_number_of_queries(
 ):
     client = client_for(alice)
     headers = {"Idempotency-Key": "key-1"}
-    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 look for the key,
-    # 5 UPDATE thread, 6 UPDATE participants, 7 SAVEPOINT (a racing retry), 8 INSERT,
-    # 9 RELEASE, 10 RELEASE.
-    with django_assert_num_queries(10):
+    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row,
+    # 5 look for the key, 6 UPDATE thread, 7 UPDATE participants, 8 SAVEPOINT (a racing retry),
+    # 9 INSERT, 10 RELEASE, 11 RELEASE.
+    with django_assert_num_queries(11):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json", headers=headers)
     assert response.status_code == 201
 
@@ -254,8 +254,8 @@ def test_a_retry_runs_a_fixed_number_of_queries(
     client = client_for(alice)
     headers = {"Idempotency-Key": "key-1"}
     client.post(url(thread.pk), {"text": "hi"}, format="json", headers=headers)
-    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 the first message by its
-    # key, 5 RELEASE.
-    with django_assert_num_queries(5):
+    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row,
+    # 5 the first message by its key, 6 RELEASE.
+    with django_assert_num_queries(6):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json", headers=headers)
     assert response.status_code == 200

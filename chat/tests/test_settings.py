@@ -72,6 +72,12 @@ def test_debug_on_without_a_secret_key_starts_for_local_work():
     assert result.stdout.split()[0] == "True"
 
 
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite settings; this run uses DATABASE_URL"
+)
+
+
+@sqlite_only
 @pytest.mark.django_db
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
     with connection.cursor() as cursor:
@@ -84,6 +90,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
     assert busy_timeout_ms == 20_000
 
 
+@sqlite_only
 def test_transactions_take_the_write_lock_at_begin():
     assert connection.transaction_mode == "IMMEDIATE"
 
