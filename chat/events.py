@@ -9,6 +9,7 @@ and clients catch up through REST, so a failure is logged (once, until the layer
 never raised into the request.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -34,14 +35,23 @@ class _LayerHealth:
     failing = False
 
 
-def send_to_user(user_id: int, event: dict) -> None:
+def send_to_users(deliveries: list[tuple[int, dict]]) -> None:
+    """Send each (user id, event) to that user's sockets, all at once and after the caller's
+    transaction has committed; never raises."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not deliveries:
         return
-    try:
-        async_to_sync(layer.group_send)(
-            user_group(user_id), {"type": EVENT_HANDLER, "event": event}
+
+    async def send_all():
+        await asyncio.gather(
+            *(
+                layer.group_send(user_group(user_id), {"type": EVENT_HANDLER, "event": event})
+                for user_id, event in deliveries
+            )
         )
+
+    try:
+        async_to_sync(send_all)()
     except Exception:
         if not _LayerHealth.failing:
             logger.exception(
@@ -57,36 +67,56 @@ def send_to_user(user_id: int, event: dict) -> None:
 
 def message_created(message: Message) -> None:
     payload = MessageSerializer(message).data
-    for user_id in (message.sender_id, message.recipient_id):
-        send_to_user(
-            user_id,
-            {
-                "type": "message.created",
-                "message": payload,
-                "unread_count": selectors.unread_count_for_user(user=user_id),
-            },
-        )
+    send_to_users(
+        [
+            (
+                user_id,
+                {
+                    "type": "message.created",
+                    "message": payload,
+                    "unread_count": selectors.unread_count_for_user(user=user_id),
+                },
+            )
+            for user_id in (message.sender_id, message.recipient_id)
+        ]
+    )
 
 
 def messages_read(*, thread_id: int, participant_ids: tuple[int, int], message_ids: list[int]):
-    for user_id in participant_ids:
-        send_to_user(
-            user_id,
-            {
-                "type": "message.read",
-                "thread": thread_id,
-                "message_ids": message_ids,
-                "unread_count": selectors.unread_count_for_user(user=user_id),
-            },
-        )
+    send_to_users(
+        [
+            (
+                user_id,
+                {
+                    "type": "message.read",
+                    "thread": thread_id,
+                    "message_ids": message_ids,
+                    "unread_count": selectors.unread_count_for_user(user=user_id),
+                },
+            )
+            for user_id in participant_ids
+        ]
+    )
 
 
 def thread_created(thread: Thread) -> None:
-    for user in thread.pair:
-        summary = selectors.thread_with_summary(thread=thread, user=user)
-        send_to_user(user.pk, {"type": "thread.created", "thread": ThreadSerializer(summary).data})
+    send_to_users(
+        [
+            (
+                user.pk,
+                {
+                    "type": "thread.created",
+                    "thread": ThreadSerializer(
+                        selectors.thread_with_summary(thread=thread, user=user)
+                    ).data,
+                },
+            )
+            for user in thread.pair
+        ]
+    )
 
 
 def thread_deleted(*, thread_id: int, participant_ids: tuple[int, int]) -> None:
-    for user_id in participant_ids:
-        send_to_user(user_id, {"type": "thread.deleted", "thread": thread_id})
+    send_to_users(
+        [(user_id, {"type": "thread.deleted", "thread": thread_id}) for user_id in participant_ids]
+    )

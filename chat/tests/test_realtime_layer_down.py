@@ -70,10 +70,10 @@ def test_mark_read_and_delete_succeed(
 
 
 def test_recovery_is_logged_and_the_next_outage_logged_again(thread, alice, caplog, settings):
-    events.send_to_user(alice.pk, {"type": "ping"})
+    events.send_to_users([(alice.pk, {"type": "ping"})])
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    events.send_to_user(alice.pk, {"type": "ping"})
+    events.send_to_users([(alice.pk, {"type": "ping"})])
     settings.CHANNEL_LAYERS = DEAD_REDIS
-    events.send_to_user(alice.pk, {"type": "ping"})
+    events.send_to_users([(alice.pk, {"type": "ping"})])
     assert len(layer_errors(caplog)) == 2
     assert any("recovered" in r.getMessage() for r in caplog.records)
