@@ -6,6 +6,8 @@ and counts alike. Each runs in one transaction: nothing is ever half-written.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Message, Participant, Thread
@@ -62,7 +64,9 @@ def message_send(
     now = timezone.now()
     # Updating the thread first takes its row lock (PostgreSQL), so the messages of one thread
     # get ids in the order of their timestamps.
-    Thread.objects.filter(pk=thread.pk).update(updated=now)
+    Thread.objects.filter(pk=thread.pk).update(
+        updated=now, stored_message_count=F("stored_message_count") + 1
+    )
     Participant.objects.filter(thread=thread).update(thread_updated=now)
     thread.updated = now
     message = Message(
@@ -118,5 +122,16 @@ def messages_set_read(*, messages, is_read: bool) -> int:
 @transaction.atomic
 def messages_delete(*, messages) -> int:
     """Delete messages (moderation in the admin); returns how many went."""
+    thread_ids = list(messages.order_by().values_list("thread_id", flat=True).distinct())
     deleted, _ = messages.delete()
+    remaining = (
+        Message.objects.filter(thread=OuterRef("pk"))
+        .order_by()
+        .values("thread")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    Thread.objects.filter(pk__in=thread_ids).update(
+        stored_message_count=Coalesce(Subquery(remaining), 0)
+    )
     return deleted

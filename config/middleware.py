@@ -3,16 +3,14 @@
 import logging
 
 from django.http import JsonResponse
+from django.utils.deprecation import MiddlewareMixin
 
 logger = logging.getLogger(__name__)
 
 
-class JsonApiErrorsMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
+class JsonApiErrorsMiddleware(MiddlewareMixin):
+    # MiddlewareMixin serves both sync and async requests: a sync-only middleware would make
+    # Django's ASGI handler hop between the event loop and a thread twice more per request.
 
     def process_exception(self, request, exception):
         if not request.path.startswith("/api/"):
