@@ -2,9 +2,10 @@
 
     SQLITE_PATH=bench/data/run-1m.sqlite3 python bench/explain.py endpoints.json
 
-endpoints.json lists {"name", "method", "path", "user"} and an optional JSON "body". Each request goes through Django's test
-client with a real JWT (so the auth query is counted too) inside a transaction that is rolled
-back; every SELECT/UPDATE/INSERT it ran gets `EXPLAIN QUERY PLAN`. Prints "BENCH_JSON {...}".
+endpoints.json lists {"name", "method", "path", "user"} and an optional JSON "body". Each
+request goes through Django's test client with a real JWT (so the auth query is counted too)
+inside a transaction that is rolled back; every SELECT/UPDATE/INSERT/DELETE it ran gets
+`EXPLAIN QUERY PLAN`. Prints "BENCH_JSON {...}".
 """
 
 import json
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["ALLOWED_HOSTS"] = "testserver"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

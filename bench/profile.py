@@ -3,8 +3,9 @@
     SQLITE_PATH=bench/data/run-1m.sqlite3 python bench/profile.py thread_list [--profile]
 
 Requests go through Django's WSGI handler as a server would call it (middleware, JWT auth,
-view, renderer, connection handling) with the production settings, as bench_user_1 against the deep thread of the bench data. With --profile
-pyinstrument prints where the time goes (and writes bench/data/profile-<endpoint>.html).
+view, renderer, connection handling) with the production settings, as bench_user_1 against the
+deep thread of the bench data. Times are CPU time, the best of five rounds. With --profile,
+pyinstrument shows where the time goes (and writes bench/data/profile-<endpoint>.html).
 """
 
 import argparse
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["ALLOWED_HOSTS"] = "testserver"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -131,7 +131,9 @@ class Server:
                     break
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start; see bench/data/server-{name}.log")
+                    raise RuntimeError(
+                        f"{name} did not start; see bench/data/server-{name}.log"
+                    ) from None
                 time.sleep(0.2)
 
     def url(self, path: str) -> str:
@@ -181,10 +183,14 @@ class Fixtures:
     def __init__(self, database: Path) -> None:
         with sqlite3.connect(database) as db:
             q = db.execute
+            names = [f"bench_user_{n}" for n in range(1, CONNECTIONS + 1)]
             self.user_ids = dict(
-                q("SELECT username, id FROM auth_user WHERE username IN (%s)"  # noqa: S608
-                  % ",".join(f"'bench_user_{n}'" for n in range(1, CONNECTIONS + 1))).fetchall()
-            )  # fmt: skip
+                q(
+                    "SELECT username, id FROM auth_user WHERE username IN "
+                    "(SELECT value FROM json_each(?))",
+                    (json.dumps(names),),
+                ).fetchall()
+            )
             user1, user2 = self.user_ids["bench_user_1"], self.user_ids["bench_user_2"]
             self.deep_thread = q(
                 "SELECT id FROM chat_thread WHERE user_low_id = ? AND user_high_id = ?",
@@ -257,8 +263,10 @@ def measure_reads(server, fixtures, names, *, seconds: float, warmup: float) -> 
         results[name] = wrk(server, paths, token=token if user else None, method=method,
                             seconds=seconds)  # fmt: skip
         r = results[name]
-        log(f"  {name:<22} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:6.1f} ms  "
-            f"p95 {r['p95'] / 1000:6.1f} ms  p99 {r['p99'] / 1000:6.1f} ms  errors {r['errors']}")  # fmt: skip
+        log(
+            f"  {name:<22} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:6.1f} ms  "
+            f"p95 {r['p95'] / 1000:6.1f} ms  p99 {r['p99'] / 1000:6.1f} ms  errors {r['errors']}"
+        )
     return results
 
 
@@ -321,7 +329,7 @@ def versions() -> dict:
             from importlib.metadata import version
 
             return version(package)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return "not installed"
 
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
@@ -336,7 +344,7 @@ def versions() -> dict:
                 if line.startswith("model name")
             ),
             platform.processor(),
-        ),  # fmt: skip
+        ),
         "platform": platform.platform(),
         "wrk": wrk_version.splitlines()[0] if wrk_version else "?",
         **{
@@ -352,7 +360,7 @@ def versions() -> dict:
                 "uvloop",
                 "httptools",
             ]
-        },  # fmt: skip
+        },
     }
 
 

@@ -20,6 +20,8 @@ from chat.pagination import CountedRows
 
 User = get_user_model()
 
+MAX_ID = 2**63 - 1  # the largest id SQLite (and PostgreSQL's bigint) can store
+
 
 # Written out, like the other hot reads below: the ORM took 440 us to build this one-row query
 # with its joins, the raw query 70 us (bench/RESULTS.md). Both participants load on first use of
@@ -33,6 +35,8 @@ WHERE t.id = %s
 
 def thread_for_participant(*, user, thread_id: int) -> Thread:
     """The thread, or Http404 unless `user` takes part in it."""
+    if not 0 < thread_id <= MAX_ID:
+        raise Http404("No thread found.")  # no such row can exist; the driver would overflow
     thread = next(iter(Thread.objects.raw(THREAD_ACCESS_SQL, [user.pk, thread_id])), None)
     if thread is None:
         raise Http404("No thread found.")
