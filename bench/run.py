@@ -42,10 +42,17 @@ UVICORN_QUIET = ["--no-access-log", "--log-level", "warning"]
 GUNICORN = [str(BIN / "gunicorn"), "--bind", "127.0.0.1:{port}", "--log-level", "warning"]
 GRANIAN = [str(BIN / "granian"), "--host", "127.0.0.1", "--log-level", "warning", "--no-ws"]
 SERVERS = {
+    # The entry point the project documents (config.asgi: Django's HTTP handler with its sync
+    # work on one lasting thread per worker, config/asgi_http.py).
     "uvicorn-2": [*UVICORN, "--port", "{port}", "--workers", "2", *UVICORN_QUIET],
     "uvicorn-3": [*UVICORN, "--port", "{port}", "--workers", "3", *UVICORN_QUIET],
-    "uvicorn-4": [*UVICORN, "--port", "{port}", "--workers", "4", *UVICORN_QUIET],
-    "gunicorn-uvicorn-2": [
+    # Django's own ASGI handler, as config.asgi was before: a new thread and a new database
+    # connection for every request.
+    "uvicorn-2-plain-django": [
+        *UVICORN[:1], "--factory", "django.core.asgi:get_asgi_application",
+        *UVICORN[2:], "--port", "{port}", "--workers", "2", *UVICORN_QUIET,
+    ],
+    "gunicorn-uvicorn-worker-2": [
         *GUNICORN, "-w", "2", "-k", "uvicorn_worker.UvicornWorker", "config.asgi:application",
     ],
     "granian-asgi-2": [
@@ -54,7 +61,7 @@ SERVERS = {
     ],
     "granian-wsgi-2": [
         *GRANIAN, "--port", "{port}", "--interface", "wsgi", "--workers", "2",
-        "config.wsgi:application",
+        "--blocking-threads", "1", "config.wsgi:application",
     ],
     "gunicorn-sync-2": [*GUNICORN, "-w", "2", "config.wsgi:application"],
     "gunicorn-sync-4": [*GUNICORN, "-w", "4", "config.wsgi:application"],
@@ -372,6 +379,10 @@ def main() -> None:
     parser.add_argument("--server", default=DEFAULT_SERVER, help="server for the main run")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per endpoint")
     parser.add_argument("--post-seconds", type=float, default=None)
+    parser.add_argument(
+        "--server-seconds", type=float, default=None, help="seconds per endpoint, other servers"
+    )
+    parser.add_argument("--note", default="", help="a line for RESULTS.md (e.g. busy machine)")
     parser.add_argument("--no-report", action="store_true", help="skip RESULTS.md and the plot")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -379,6 +390,7 @@ def main() -> None:
     seconds = args.seconds or (3 if args.quick else 10)
     warmup = 1 if args.quick else 2
     post_seconds = args.post_seconds or (5 if args.quick else 30)
+    server_seconds = args.server_seconds or (3 if args.quick else 6)
     DATA.mkdir(parents=True, exist_ok=True)
     sizes = [size for size in args.sizes.split(",") if size]
     servers = [name for name in args.servers.split(",") if name]
@@ -389,6 +401,8 @@ def main() -> None:
         "versions": versions(),
         "server": args.server,
         "seconds": seconds,
+        "server_seconds": server_seconds,
+        "note": args.note,
         "post_seconds": post_seconds,
         "connections": CONNECTIONS,
         "sizes": {},
@@ -431,7 +445,7 @@ def main() -> None:
             continue
         try:
             results["servers"][name] = measure_reads(
-                server, fixtures, SERVER_ENDPOINTS, seconds=seconds, warmup=warmup
+                server, fixtures, SERVER_ENDPOINTS, seconds=server_seconds, warmup=1
             )
         finally:
             server.stop()

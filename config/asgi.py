@@ -2,7 +2,8 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+
+from config.asgi_http import get_http_application
+
+application = get_http_application()
