@@ -1,7 +1,7 @@
 -- wrk script for the benchmark (bench/run.py sets these environment variables):
 --   BENCH_PATHS  comma-separated paths, requested in turn
 --   BENCH_METHOD GET (default) or POST;  BENCH_TOKEN  a JWT access token, or unset for none
--- At the end it prints one line "BENCH_JSON {...}" with counts and latency percentiles (us).
+-- At the end it prints one line "BENCH_JSON {...}": counts and 1000 latency quantiles (us).
 local paths = {}
 for path in string.gmatch(os.getenv("BENCH_PATHS") or "/healthz", "[^,]+") do
   table.insert(paths, path)
@@ -35,10 +35,14 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  -- 1000 quantiles, so that runs split in rounds can be merged into one distribution.
+  local quantiles = {}
+  for i = 1, 1000 do
+    quantiles[i] = string.format("%d", latency:percentile(i / 10))
+  end
   io.write(string.format(
-    'BENCH_JSON {"requests": %d, "duration_us": %d, "errors": %d, "p50": %d, "p95": %d, ' ..
-    '"p99": %d, "max": %d, "mean": %.1f}\n',
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "errors": %d, "max": %d, ' ..
+    '"quantiles": [%s]}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    latency.mean))
+    latency.max, table.concat(quantiles, ",")))
 end

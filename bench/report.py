@@ -209,10 +209,12 @@ def main() -> None:
         f"(uvloop {versions['uvloop']}, httptools {versions['httptools']}), gunicorn "
         f"{versions['gunicorn']}, uvicorn-worker {versions['uvicorn-worker']}, granian "
         f"{versions['granian']}; load: {versions['wrk']}",
-        f"- Load: wrk, {results['connections']} connections (2 threads), "
-        f"{results['seconds']} s per endpoint after a warm-up, in its own process on the same "
-        "2 cores as the server; posting: bench/writers.py, 16 keep-alive connections, "
-        f"{results['post_seconds']} s.",
+        f"- Load: wrk, {results['connections']} connections (2 threads), in its own process on "
+        f"the same 2 cores as the server; {results['seconds']} s per endpoint "
+        f"({results['server_seconds']} s in the server comparison) after a warm-up, in "
+        f"{results['rounds']} interleaved rounds (every endpoint in turn, so that other load on "
+        "the machine falls on all alike); percentiles of the merged rounds. Posting: "
+        f"bench/writers.py, 16 keep-alive connections, {results['post_seconds']} s.",
         f"- Server of the main run: `{results['server']}` (see 'Choosing the production server').",
         "",
     ]

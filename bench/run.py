@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import socket
 import sqlite3
@@ -175,13 +176,42 @@ def wrk(server: Server, paths: list[str], *, token: str | None, method: str, sec
     env = {**os.environ, "BENCH_PATHS": ",".join(paths), "BENCH_METHOD": method}
     if token:
         env["BENCH_TOKEN"] = token
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s",
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(BENCH / "load.lua"), server.url("/")]  # fmt: skip
-    result = parse_bench_json(
+    return parse_bench_json(
         subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     )
-    result["rps"] = result["requests"] / (result["duration_us"] / 1_000_000)
-    return result
+
+
+def merge_runs(runs: list[dict]) -> dict:
+    """One result from several wrk runs of an endpoint: totals, and percentiles of the merged
+    latency distribution (each run's 1000 quantiles weighted by its request count)."""
+    requests = sum(run["requests"] for run in runs)
+    seconds = sum(run["duration_us"] for run in runs) / 1_000_000
+    samples = sorted(
+        (quantile, run["requests"] / 1000) for run in runs for quantile in run["quantiles"]
+    )
+    total = sum(weight for _, weight in samples)
+
+    def percentile(share: float) -> int:
+        seen = 0.0
+        for value, weight in samples:
+            seen += weight
+            if seen >= share * total:
+                return value
+        return samples[-1][0]
+
+    return {
+        "requests": requests,
+        "duration_us": int(seconds * 1_000_000),
+        "rps": requests / seconds,
+        "errors": sum(run["errors"] for run in runs),
+        "p50": percentile(0.50),
+        "p95": percentile(0.95),
+        "p99": percentile(0.99),
+        "max": max(run["max"] for run in runs),
+        "rounds": len(runs),
+    }
 
 
 class Fixtures:
@@ -261,15 +291,25 @@ def count_messages(database: Path) -> int:
         return db.execute("SELECT count(*) FROM chat_message").fetchone()[0]
 
 
-def measure_reads(server, fixtures, names, *, seconds: float, warmup: float) -> dict:
+def measure_reads(server, fixtures, names, *, seconds: float, warmup: float, rounds: int) -> dict:
+    """Each endpoint for `seconds` in all, in `rounds` interleaved rounds: whatever else the
+    machine does meanwhile falls on every endpoint alike, so the ratios to /me hold."""
     token = server.login("bench_user_1")
+    endpoints = fixtures.endpoints()
+    runs = {name: [] for name in names}
+    for name in names:
+        method, paths, user = endpoints[name]
+        wrk(server, paths, token=token if user else None, method=method, seconds=warmup)
+    for _ in range(rounds):
+        for name in names:
+            method, paths, user = endpoints[name]
+            runs[name].append(
+                wrk(server, paths, token=token if user else None, method=method,
+                    seconds=seconds / rounds)
+            )  # fmt: skip
     results = {}
     for name in names:
-        method, paths, user = fixtures.endpoints()[name]
-        wrk(server, paths, token=token if user else None, method=method, seconds=warmup)
-        results[name] = wrk(server, paths, token=token if user else None, method=method,
-                            seconds=seconds)  # fmt: skip
-        r = results[name]
+        r = results[name] = merge_runs(runs[name])
         log(
             f"  {name:<22} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:6.1f} ms  "
             f"p95 {r['p95'] / 1000:6.1f} ms  p99 {r['p99'] / 1000:6.1f} ms  errors {r['errors']}"
@@ -391,17 +431,19 @@ def main() -> None:
     warmup = 1 if args.quick else 2
     post_seconds = args.post_seconds or (5 if args.quick else 30)
     server_seconds = args.server_seconds or (3 if args.quick else 6)
+    rounds = 1 if args.quick else 3
     DATA.mkdir(parents=True, exist_ok=True)
     sizes = [size for size in args.sizes.split(",") if size]
     servers = [name for name in args.servers.split(",") if name]
     started = time.time()
     results = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": " ".join([Path(sys.executable).name, "bench/run.py", *sys.argv[1:]]),
+        "command": shlex.join(["python", "bench/run.py", *sys.argv[1:]]),
         "versions": versions(),
         "server": args.server,
         "seconds": seconds,
         "server_seconds": server_seconds,
+        "rounds": rounds,
         "note": args.note,
         "post_seconds": post_seconds,
         "connections": CONNECTIONS,
@@ -423,8 +465,9 @@ def main() -> None:
         try:
             log(f"size {size}: {args.server} on port {server.port}")
             entry["reads"] = measure_reads(
-                server, fixtures, list(fixtures.endpoints()), seconds=seconds, warmup=warmup
-            )
+                server, fixtures, list(fixtures.endpoints()), seconds=seconds, warmup=warmup,
+                rounds=rounds,
+            )  # fmt: skip
             if size == sizes[-1]:
                 entry["post"] = measure_posting(server, fixtures, database, seconds=post_seconds)
         finally:
@@ -445,8 +488,9 @@ def main() -> None:
             continue
         try:
             results["servers"][name] = measure_reads(
-                server, fixtures, SERVER_ENDPOINTS, seconds=server_seconds, warmup=1
-            )
+                server, fixtures, SERVER_ENDPOINTS, seconds=server_seconds, warmup=1,
+                rounds=rounds,
+            )  # fmt: skip
         finally:
             server.stop()
     results["servers"][args.server] = {
