@@ -26,6 +26,8 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
 
     def _query(self, request) -> dict:
         # Validated once per request: `get_limit` and `get_offset` both ask.
+        if not request.query_params:
+            return {}
         if getattr(self, "_validated_for", None) is not request:
             params = PageQuerySerializer(data=request.query_params)
             params.is_valid(raise_exception=True)

@@ -110,7 +110,8 @@ LIMIT %s OFFSET %s
 
 
 def db_datetime(value) -> datetime:
-    """A datetime column read by a raw cursor: SQLite returns text, naive UTC."""
+    """A datetime column read by a raw cursor: naive UTC from SQLite (text parsed by the
+    converter Django registers), aware from other databases."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
