@@ -57,7 +57,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("endpoints", nargs="*")
     parser.add_argument("-n", type=int, default=500)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument, flat")
+    parser.add_argument("--tree", action="store_true", help="with --profile: the call tree")
     args = parser.parse_args()
     user = get_user_model().objects.get(username="bench_user_1")
     handler = WSGIHandler()
@@ -97,8 +98,11 @@ def main() -> None:
             profiler.stop()
             from pyinstrument.renderers import ConsoleRenderer
 
-            flat = ConsoleRenderer(unicode=True, color=False, flat=True, show_all=True)
-            print("\n".join(profiler.output(flat).splitlines()[:40]))
+            if args.tree:
+                print(profiler.output_text(unicode=True, color=False))
+            else:
+                flat = ConsoleRenderer(unicode=True, color=False, flat=True, show_all=True)
+                print("\n".join(profiler.output(flat).splitlines()[:40]))
             out = Path(__file__).parent / "data" / f"profile-{name}.html"
             out.write_text(profiler.output_html())
         print(f"{name:<22} {min(rounds) * 1e6:8.0f} us CPU/request  (best of 5 rounds)")

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from chat.models import Message, Thread
 from chat.pagination import CountedRows
@@ -114,7 +113,7 @@ def db_datetime(value) -> datetime:
     converter Django registers), aware from other databases."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def thread_summaries_page(*, user, offset: int, limit: int) -> list[ThreadSummary]:

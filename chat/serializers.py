@@ -5,6 +5,7 @@ a client sees one `Message` shape everywhere.
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models.manager import BaseManager
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -44,6 +45,15 @@ def message_representation(message, zone=None) -> dict:
     }
 
 
+class OneZoneListSerializer(serializers.ListSerializer):
+    """A list of messages or threads: the current time zone is looked up once for the list."""
+
+    def to_representation(self, data):
+        zone = timezone.get_current_timezone()
+        items = data.all() if isinstance(data, BaseManager) else data
+        return [self.child.represent(item, zone) for item in items]
+
+
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -58,9 +68,13 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["id", "thread", "sender", "text", "created", "is_read"]
         read_only_fields = fields
+        list_serializer_class = OneZoneListSerializer
 
     def to_representation(self, message):
         return message_representation(message)
+
+    def represent(self, message, zone):
+        return message_representation(message, zone)
 
 
 class ThreadSerializer(serializers.ModelSerializer):
@@ -76,10 +90,13 @@ class ThreadSerializer(serializers.ModelSerializer):
         model = Thread
         fields = ["id", "participants", "created", "updated", "last_message", "unread_count"]
         read_only_fields = fields
+        list_serializer_class = OneZoneListSerializer
 
     def to_representation(self, thread):
+        return self.represent(thread, timezone.get_current_timezone())
+
+    def represent(self, thread, zone):
         last_message = thread.last_message
-        zone = timezone.get_current_timezone()
         return {
             "id": thread.pk,
             "participants": [user_representation(user) for user in thread.pair],

@@ -37,7 +37,9 @@ def test_a_message_read_or_not(thread, alice, created):
     message.created = created
     for is_read in (False, True):
         message.is_read = is_read
-        assert MessageSerializer(message).data == generic(MessageSerializer, message)
+        expected = generic(MessageSerializer, message)
+        assert MessageSerializer(message).data == expected
+        assert MessageSerializer([message], many=True).data == [expected]
 
 
 def test_under_another_active_time_zone(thread, alice):
@@ -59,6 +61,7 @@ def test_a_thread_as_detail_and_as_a_list_entry(thread, alice, bob):
     expected = generic(ThreadSerializer, detail)
     assert ThreadSerializer(detail).data == expected
     assert ThreadSerializer(entry).data == expected
+    assert ThreadSerializer([entry, detail], many=True).data == [expected, expected]
     assert expected["last_message"]["text"] == "last"
     assert expected["unread_count"] == 1
 
