@@ -144,6 +144,19 @@ class Server:
                     ) from None
                 time.sleep(0.2)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (its process group): per request, a
+        measure that other load on the machine does not distort."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # the process group
+                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
@@ -300,19 +313,24 @@ def measure_reads(server, fixtures, names, *, seconds: float, warmup: float, rou
     for name in names:
         method, paths, user = endpoints[name]
         wrk(server, paths, token=token if user else None, method=method, seconds=warmup)
+    cpu = dict.fromkeys(names, 0.0)
     for _ in range(rounds):
         for name in names:
             method, paths, user = endpoints[name]
+            before = server.cpu_seconds()
             runs[name].append(
                 wrk(server, paths, token=token if user else None, method=method,
                     seconds=seconds / rounds)
             )  # fmt: skip
+            cpu[name] += server.cpu_seconds() - before
     results = {}
     for name in names:
         r = results[name] = merge_runs(runs[name])
+        r["cpu_us"] = cpu[name] * 1_000_000 / max(r["requests"], 1)
         log(
             f"  {name:<22} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:6.1f} ms  "
-            f"p95 {r['p95'] / 1000:6.1f} ms  p99 {r['p99'] / 1000:6.1f} ms  errors {r['errors']}"
+            f"p95 {r['p95'] / 1000:6.1f} ms  p99 {r['p99'] / 1000:6.1f} ms  "
+            f"server CPU {r['cpu_us']:5.0f} us/req  errors {r['errors']}"
         )
     return results
 
