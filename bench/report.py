@@ -186,6 +186,7 @@ def plot(sizes: dict, path: Path) -> None:
             axis.plot(counts, values, marker="o", label=endpoint)
     for axis, key in zip(axes, ["p50", "p99"], strict=True):
         axis.set_xscale("log")
+        axis.set_ylim(bottom=0)
         axis.set_xlabel("messages in the database")
         axis.set_ylabel(f"{key} latency, ms (16 concurrent clients)")
         axis.set_title(f"{key} latency against data size")
