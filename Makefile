@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format migrate demo bench-ws clean fuzz race crash reliability
+.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -75,6 +75,25 @@ crash: $(VENV)/.installed-dev
 
 reliability: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest -q tests/reliability
+
+$(VENV)/.installed-bench: bench/requirements.txt requirements-dev.txt requirements.txt | $(VENV)/bin/python
+	@echo "Installing the benchmark's tools into $(VENV) ..."
+	$(PY) -m pip install --quiet --progress-bar on -r bench/requirements.txt
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-dev
+
+# The benchmark (bench/README.md): seeds bench/data/ (10k, 100k and 1M messages; reused once
+# made), serves it with the production server, loads every hot endpoint with wrk and writes
+# bench/RESULTS.md and bench/latency_vs_size.png. About 10 minutes; not part of `make test`.
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "wrk (the HTTP load generator) is missing; installing it with apt-get ..."; \
+			apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }; \
+		else \
+			echo "make bench needs wrk, the HTTP load generator: sudo apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)"; \
+			exit 1; \
+		fi; }
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis

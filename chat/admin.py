@@ -1,7 +1,7 @@
 """The operators' admin: threads with their participants and recent messages, and messages.
 
-Pages stay fast with a million messages: related rows are joined (`list_select_related`), counts
-are per-row subqueries on indexed columns, and no page lists every thread or user in a widget.
+Pages stay fast with a million messages: related rows are joined (`list_select_related`), message
+counts are the count each thread keeps, and no page lists every thread or user in a widget.
 Changes go through `chat.services`, like every other write.
 """
 
@@ -9,8 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
@@ -65,22 +63,6 @@ class ThreadAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ["participant_names", "created", "updated", "message_count", "recent"]
 
-    def get_queryset(self, request):
-        message_count = (
-            Message.objects.filter(thread=OuterRef("pk"))
-            .order_by()
-            .values("thread")
-            .annotate(count=Count("id"))
-            .values("count")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                message_total=Coalesce(Subquery(message_count), 0, output_field=IntegerField())
-            )
-        )
-
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ThreadAddForm
@@ -116,9 +98,9 @@ class ThreadAdmin(admin.ModelAdmin):
     def participant_names(self, thread):
         return f"{thread.user_low.username} ↔ {thread.user_high.username}"
 
-    @admin.display(description="messages")
+    @admin.display(description="messages", ordering="stored_message_count")
     def message_count(self, thread):
-        return thread.message_total
+        return thread.stored_message_count
 
     @admin.display(description=f"latest {RECENT_MESSAGES_SHOWN} messages")
     def recent(self, thread):
@@ -146,7 +128,7 @@ class ThreadAdmin(admin.ModelAdmin):
             '</thead><tbody>{}</tbody></table><p><a href="{}">All {} messages →</a></p>',
             rows,
             all_url,
-            thread.message_total,
+            thread.stored_message_count,
         )
 
 

@@ -67,22 +67,17 @@ def send_to_users(deliveries: list[tuple[int, dict]]) -> None:
 
 def message_created(message: Message) -> None:
     payload = MessageSerializer(message).data
+    unread = selectors.unread_counts_for_users(user_ids=(message.sender_id, message.recipient_id))
     send_to_users(
         [
-            (
-                user_id,
-                {
-                    "type": "message.created",
-                    "message": payload,
-                    "unread_count": selectors.unread_count_for_user(user=user_id),
-                },
-            )
-            for user_id in (message.sender_id, message.recipient_id)
+            (user_id, {"type": "message.created", "message": payload, "unread_count": count})
+            for user_id, count in unread.items()
         ]
     )
 
 
 def messages_read(*, thread_id: int, participant_ids: tuple[int, int], message_ids: list[int]):
+    unread = selectors.unread_counts_for_users(user_ids=participant_ids)
     send_to_users(
         [
             (
@@ -91,10 +86,10 @@ def messages_read(*, thread_id: int, participant_ids: tuple[int, int], message_i
                     "type": "message.read",
                     "thread": thread_id,
                     "message_ids": message_ids,
-                    "unread_count": selectors.unread_count_for_user(user=user_id),
+                    "unread_count": count,
                 },
             )
-            for user_id in participant_ids
+            for user_id, count in unread.items()
         ]
     )
 

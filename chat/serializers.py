@@ -7,6 +7,8 @@ a client sees one `Message` shape everywhere.
 import re
 
 from django.contrib.auth import get_user_model
+from django.db.models.manager import BaseManager
+from django.utils import timezone
 from rest_framework import serializers
 
 from chat.models import Message, Thread
@@ -42,10 +44,49 @@ class StringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# The output serializers below write their representation directly (`to_representation`):
+# DRF's generic path rebuilds every field from the model on each instance, which cost more than
+# all the queries of a page (bench/RESULTS.md). The declared fields still define the OpenAPI
+# schema, and chat/tests/test_serializers.py holds each fast path equal to DRF's generic one.
+def datetime_representation(value, zone) -> str:
+    """What DRF's `DateTimeField` writes: ISO 8601 in the current time zone (`zone`, looked up
+    once per object by the caller: the lookup costs more than the formatting), UTC as `Z`."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def user_representation(user) -> dict:
+    return {"id": user.pk, "username": user.username}
+
+
+def message_representation(message, zone=None) -> dict:
+    zone = zone or timezone.get_current_timezone()
+    return {
+        "id": message.pk,
+        "thread": message.thread_id,
+        "sender": message.sender_id,
+        "text": message.text,
+        "created": datetime_representation(message.created, zone),
+        "is_read": bool(message.is_read),
+    }
+
+
+class OneZoneListSerializer(serializers.ListSerializer):
+    """A list of messages or threads: the current time zone is looked up once for the list."""
+
+    def to_representation(self, data):
+        zone = timezone.get_current_timezone()
+        items = data.all() if isinstance(data, BaseManager) else data
+        return [self.child.represent(item, zone) for item in items]
+
+
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username"]
+
+    def to_representation(self, user):
+        return user_representation(user)
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -53,11 +94,19 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["id", "thread", "sender", "text", "created", "is_read"]
         read_only_fields = fields
+        list_serializer_class = OneZoneListSerializer
+
+    def to_representation(self, message):
+        return message_representation(message)
+
+    def represent(self, message, zone):
+        return message_representation(message, zone)
 
 
 class ThreadSerializer(serializers.ModelSerializer):
     """A thread as its participant sees it: `last_message` and `unread_count` come from
-    `chat.selectors.threads_with_summaries`, which sets them on the instance."""
+    `chat.selectors` (`thread_summaries_page`, `thread_with_summary`), which set them on the
+    instance."""
 
     participants = UserSerializer(source="pair", many=True)
     last_message = MessageSerializer(allow_null=True)
@@ -67,6 +116,23 @@ class ThreadSerializer(serializers.ModelSerializer):
         model = Thread
         fields = ["id", "participants", "created", "updated", "last_message", "unread_count"]
         read_only_fields = fields
+        list_serializer_class = OneZoneListSerializer
+
+    def to_representation(self, thread):
+        return self.represent(thread, timezone.get_current_timezone())
+
+    def represent(self, thread, zone):
+        last_message = thread.last_message
+        return {
+            "id": thread.pk,
+            "participants": [user_representation(user) for user in thread.pair],
+            "created": datetime_representation(thread.created, zone),
+            "updated": datetime_representation(thread.updated, zone),
+            "last_message": None
+            if last_message is None
+            else message_representation(last_message, zone),
+            "unread_count": int(thread.unread_count),
+        }
 
 
 class ThreadCreateSerializer(serializers.Serializer):

@@ -10,6 +10,8 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,7 +86,9 @@ def message_send(
         if existing is not None:
             return existing, False
     now = timezone.now()
-    Thread.objects.filter(pk=thread.pk).update(updated=now)
+    Thread.objects.filter(pk=thread.pk).update(
+        updated=now, stored_message_count=F("stored_message_count") + 1
+    )
     Participant.objects.filter(thread=thread).update(thread_updated=now)
     thread.updated = now
     message = Message(
@@ -95,17 +99,7 @@ def message_send(
         created=now,
         idempotency_key=idempotency_key or "",
     )
-    if not idempotency_key:
-        message.save(force_insert=True)
-    else:
-        try:
-            with transaction.atomic():
-                message.save(force_insert=True)
-        except IntegrityError:
-            # The same key raced in from a concurrent retry, which won: answer with its message.
-            return Message.objects.get(
-                thread=thread, sender=sender, idempotency_key=idempotency_key
-            ), False
+    message.save(force_insert=True)
     transaction.on_commit(partial(events.message_created, message))
     return message, True
 
@@ -178,5 +172,16 @@ def messages_set_read(*, messages, is_read: bool) -> int:
 @transaction.atomic
 def messages_delete(*, messages) -> int:
     """Delete messages (moderation in the admin); returns how many went."""
+    thread_ids = list(messages.order_by().values_list("thread_id", flat=True).distinct())
     deleted, _ = messages.delete()
+    remaining = (
+        Message.objects.filter(thread=OuterRef("pk"))
+        .order_by()
+        .values("thread")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    Thread.objects.filter(pk__in=thread_ids).update(
+        stored_message_count=Coalesce(Subquery(remaining), 0)
+    )
     return deleted

@@ -8,6 +8,7 @@ header, DEBUG's technical pages, an unexpected exception); an API client gets th
 import logging
 
 from django.http import JsonResponse
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework import exceptions
 
 logger = logging.getLogger(__name__)
@@ -26,12 +27,11 @@ def is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
-class JsonApiErrorsMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+class JsonApiErrorsMiddleware(MiddlewareMixin):
+    # MiddlewareMixin serves both sync and async requests: a sync-only middleware would make
+    # Django's ASGI handler hop between the event loop and a thread twice more per request.
 
-    def __call__(self, request):
-        response = self.get_response(request)
+    def process_response(self, request, response):
         if (
             is_api(request)
             and response.status_code >= 400

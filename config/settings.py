@@ -98,6 +98,9 @@ ASGI_APPLICATION = "config.asgi.application"
 # SQLite by default. WAL lets readers run beside the writer; IMMEDIATE transactions take the
 # write lock at BEGIN, so concurrent writers queue on the busy timeout instead of failing with
 # "database is locked" when a read transaction tries to upgrade to a write.
+# Connections persist (CONN_MAX_AGE): opening one costs more than a typical request's queries
+# (connect, pragmas, function registration, schema parse and a cold page cache). mmap lets every
+# connection of every worker read pages straight from the OS page cache (bench/RESULTS.md).
 # DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/chat) switches to PostgreSQL,
 # with a connection pool per worker process.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -110,10 +113,16 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32000; "
+                    "PRAGMA temp_store=MEMORY;"
+                ),
             },
         }
     }
@@ -158,7 +167,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "config.authentication.JWTAuthentication",  # Simple JWT's, with a cheaper user query
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -131,7 +131,7 @@ def test_detail_runs_a_fixed_number_of_queries(
 ):
     make_message(thread, bob, "one")
     client = client_for(alice)
-    # 1 the caller (JWT), 2 the thread with both participants (the access check), 3 last
-    # message, 4 unread count.
-    with django_assert_num_queries(4):
+    # 1 the caller (JWT), 2 the thread (the access check), 3 both participants, 4 last message,
+    # 5 unread count.
+    with django_assert_num_queries(5):
         client.get(url(thread.pk))

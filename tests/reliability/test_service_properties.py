@@ -145,10 +145,13 @@ class ChatServices(RuleBasedStateMachine):
         for index, user in enumerate(self.users):
             total = selectors.unread_count_for_user(user=user)
             assert total == len(self.unread_for(index))
-            rows = selectors.participant_rows_for_user(user=user)
-            listed = selectors.threads_with_summaries(rows=rows, user=user)
+            listed = selectors.thread_summaries_page(
+                user=user, offset=0, limit=len(self.threads) + 1
+            )
             assert len(listed) == sum(index in pair for pair in self.threads)
             assert sum(thread.unread_count for thread in listed) == total
+            for thread in Thread.objects.all():
+                assert thread.stored_message_count == thread.messages.count()
             for thread in listed:
                 pair = next(p for p, t in self.threads.items() if t.pk == thread.pk)
                 assert thread.unread_count == len(self.unread_for(index, pair))

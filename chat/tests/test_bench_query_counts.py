@@ -1,0 +1,109 @@
+"""Every hot endpoint runs the same number of queries whatever the size of the data.
+
+The data comes from `manage.py seed_bench` (the benchmark's own code path) at two sizes; the
+requests are those of bench/run.py, made as bench_user_1 (the user in the most threads) in the
+busiest thread. Above each count, the queries expected.
+"""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from chat.models import Message, Thread
+
+SMALL = {"users": 6, "threads": 10, "messages": 60}
+LARGE = {"users": 40, "threads": 200, "messages": 3000}
+
+
+@pytest.fixture(params=[SMALL, LARGE], ids=["small", "large"])
+def bench(request, db):
+    call_command("seed_bench", **request.param, stdout=io.StringIO())
+    users = get_user_model().objects
+    me = users.get(username="bench_user_1")
+    other = users.get(username="bench_user_2")
+    thread = Thread.objects.get(user_low_id=min(me.pk, other.pk), user_high_id=max(me.pk, other.pk))
+    ids = list(Message.objects.filter(thread=thread).order_by("-id").values_list("id", flat=True))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
+    unread = Message.objects.filter(recipient=me, is_read=False).first()
+    return {"client": client, "thread": thread, "ids": ids, "unread": unread}
+
+
+def get(bench, path: str, queries: int, django_assert_num_queries) -> dict:
+    with django_assert_num_queries(queries):
+        response = bench["client"].get(path)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_me(bench, django_assert_num_queries):
+    # 1 the caller (JWT).
+    get(bench, "/api/users/me/", 1, django_assert_num_queries)
+
+
+def test_unread_count(bench, django_assert_num_queries):
+    # 1 the caller (JWT), 2 the count from the partial unread index.
+    get(bench, "/api/messages/unread-count/", 2, django_assert_num_queries)
+
+
+def test_thread_list(bench, django_assert_num_queries):
+    # 1 the caller (JWT), 2 the count of the caller's seats, 3 the page: threads, both users,
+    # last messages and unread counts in one statement.
+    body = get(bench, "/api/threads/", 3, django_assert_num_queries)
+    assert len(body["results"]) == min(body["count"], 20)
+
+
+def test_thread_detail(bench, django_assert_num_queries):
+    # 1 the caller (JWT), 2 the thread (access check), 3 both participants, 4 the last
+    # message, 5 the caller's unread count in it.
+    get(bench, f"/api/threads/{bench['thread'].pk}/", 5, django_assert_num_queries)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?limit=100", "?offset={deep}", "?before={deep_id}", "?after={deep_id}"],
+    ids=["first", "limit-100", "deep-offset", "before", "after"],
+)
+def test_message_pages(bench, django_assert_num_queries, query):
+    ids = bench["ids"]
+    query = query.format(deep=len(ids) // 2, deep_id=ids[len(ids) // 2])
+    # 1 the caller (JWT), 2 the thread with its stored message count (access check), 3 the page.
+    body = get(
+        bench, f"/api/threads/{bench['thread'].pk}/messages/{query}", 3, django_assert_num_queries
+    )
+    assert body["count"] == len(ids)
+
+
+def test_post_message(bench, django_assert_num_queries):
+    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row,
+    # 5 UPDATE the thread (`updated`, stored count), 6 UPDATE both participants' copy of
+    # `updated`, 7 INSERT, 8 RELEASE.
+    with django_assert_num_queries(8):
+        response = bench["client"].post(
+            f"/api/threads/{bench['thread'].pk}/messages/", {"text": "hi"}, format="json"
+        )
+    assert response.status_code == 201
+
+
+def test_mark_thread_read(bench, django_assert_num_queries):
+    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 the unread ids,
+    # 5 UPDATE them (when there are any: the seed leaves some in the busiest thread), 6 RELEASE.
+    thread = bench["thread"]
+    assert Message.objects.filter(thread=thread, recipient__username="bench_user_1").exists()
+    Message.objects.filter(thread=thread).update(is_read=False)
+    with django_assert_num_queries(6):
+        response = bench["client"].post(f"/api/threads/{thread.pk}/read/")
+    assert response.json()["marked"] > 0
+
+
+def test_mark_message_read(bench, django_assert_num_queries):
+    # 1 the caller (JWT), 2 the message (access check), 3 SAVEPOINT, 4 UPDATE, 5 RELEASE.
+    message = bench["unread"]
+    assert message is not None, "the seed leaves messages unread for bench_user_1"
+    with django_assert_num_queries(5):
+        response = bench["client"].post(f"/api/messages/{message.pk}/read/")
+    assert response.status_code == 200
