@@ -23,6 +23,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import BaseCommand, CommandError, call_command
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
@@ -272,12 +273,16 @@ class Command(BaseCommand):
         ]  # fmt: skip
         standalone = not connection.in_atomic_block
         with connection.cursor() as cursor:
-            if standalone:
+            if standalone and connection.vendor == "sqlite":
                 # A throwaway bench file: trade crash safety for speed while filling it.
                 cursor.execute("PRAGMA synchronous=OFF")
                 cursor.execute("PRAGMA cache_size=-1000000")
             for model, columns, rows, total in tables:
                 self._insert(cursor, model, columns, rows, total)
+            # The ids were given explicitly: PostgreSQL's sequences must move past them.
+            models = [model for model, *_ in tables]
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
 
     def _insert(self, cursor, model, columns, rows, total) -> None:
         sql = insert_sql(model, columns)
