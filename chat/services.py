@@ -123,13 +123,19 @@ def message_mark_read(*, message: Message, user) -> Message:
     return message
 
 
-@transaction.atomic
 def thread_mark_read(*, thread: Thread, user) -> list[int]:
-    """Mark every message of `thread` sent to `user` read; returns the ids that changed."""
+    """Mark every message of `thread` sent to `user` read; returns the ids that changed.
+
+    The unread ids are read before any write transaction: opening a thread with nothing new,
+    the common case, then never queues for SQLite's single write lock (bench/RESULTS.md).
+    """
     unread = Message.objects.filter(thread=thread, recipient=user, is_read=False)
-    marked_ids = list(unread.select_for_update().order_by("id").values_list("id", flat=True))
-    if marked_ids:
-        # Bounded by the last id seen rather than listing every id: no parameter limit.
+    marked_ids = list(unread.order_by("id").values_list("id", flat=True))
+    if not marked_ids:
+        return marked_ids
+    with transaction.atomic():
+        # Bounded by the last id seen rather than listing every id: no parameter limit, and a
+        # message that arrived since (a higher id) stays unread until it is seen.
         unread.filter(id__lte=marked_ids[-1]).update(is_read=True)
         transaction.on_commit(
             partial(

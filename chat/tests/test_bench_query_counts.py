@@ -90,8 +90,8 @@ def test_post_message(bench, django_assert_num_queries):
 
 
 def test_mark_thread_read(bench, django_assert_num_queries):
-    # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 the unread ids,
-    # 5 UPDATE them (when there are any: the seed leaves some in the busiest thread), 6 RELEASE.
+    # 1 the caller (JWT), 2 the thread (access check), 3 the unread ids, 4 SAVEPOINT, 5 UPDATE
+    # them (when there are any: the seed leaves some in the busiest thread), 6 RELEASE.
     thread = bench["thread"]
     assert Message.objects.filter(thread=thread, recipient__username="bench_user_1").exists()
     Message.objects.filter(thread=thread).update(is_read=False)
