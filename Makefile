@@ -12,12 +12,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+$(VENV)/.installed: requirements.txt constraints.txt | $(VENV)/bin/python
 	@echo "Installing runtime dependencies into $(VENV) ..."
 	$(PY) -m pip install --progress-bar on -r requirements.txt
 	@touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(VENV)/bin/python
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt constraints.txt | $(VENV)/bin/python
 	@echo "Installing test dependencies into $(VENV) ..."
 	$(PY) -m pip install --progress-bar on -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
