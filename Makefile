@@ -45,7 +45,7 @@ serve: migrate
 
 # WebSocket fan-out latency and idle sockets per worker (a few minutes; not part of make test).
 bench-ws: $(VENV)/.installed-dev
-	$(PY) bench/ws_fanout.py
+	$(PY) bench/ws_fanout.py --output bench/WEBSOCKET.md
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .

@@ -275,9 +275,9 @@ def main() -> None:
         "",
         *query_plans(sizes[largest]["explain"]),
     ]
-    analysis = BENCH / "ANALYSIS.md"
-    if analysis.exists():
-        lines += [analysis.read_text()]
+    for part in ("ANALYSIS.md", "WEBSOCKET.md"):  # written by hand, and by `make bench-ws`
+        if (BENCH / part).exists():
+            lines += [(BENCH / part).read_text()]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n")
     plot(sizes, BENCH / "latency_vs_size.png")
     print("wrote bench/RESULTS.md and bench/latency_vs_size.png")

@@ -6,7 +6,8 @@ how many idle sockets one worker holds, with its memory per socket.
 Starts its own production-like servers (uvicorn, DEBUG off) on a throwaway SQLite database:
 one with 2 workers and the Redis channel layer when Redis answers on 127.0.0.1:6379 (else one
 worker, in-memory layer) for the latency run, and one single-worker server for the idle-socket
-count. Prints a Markdown section for bench/RESULTS.md.
+count. Prints a Markdown section, and with `--output` writes it to a file (`make bench-ws` writes
+bench/WEBSOCKET.md, which `make bench` includes in bench/RESULTS.md).
 """
 
 import argparse
@@ -64,7 +65,7 @@ def make_users(server: Server, count: int, prefix: str) -> list[tuple[int, str]]
 
 
 async def latency_run(server: Server, pairs: int, messages: int) -> list[float]:
-    users = make_users(server, 2 * pairs, "ws_pair")
+    users = make_users(server, 2 * pairs, f"ws_{pairs}_pairs")
     threads = []
     for i in range(pairs):
         (_, sender_token), (receiver_id, receiver_token) = users[2 * i], users[2 * i + 1]
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--messages", type=int, default=30)
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--output", type=Path, help="also write the section to this file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,13 +134,11 @@ def main() -> None:
             )
         manage("migrate", "--noinput", env=env)
         workers = 2 if redis else 1
-        print(
-            f"Latency run: {args.pairs} pairs x {args.messages} messages, {workers} worker(s)",
-            file=sys.stderr,
-        )
+        print(f"Latency: 1 pair, then {args.pairs} pairs; {workers} worker(s)", file=sys.stderr)
         server = Server(env, workers=workers)
         try:
-            latencies = asyncio.run(latency_run(server, args.pairs, args.messages))
+            alone = asyncio.run(latency_run(server, 1, max(args.messages, 100)))
+            loaded = asyncio.run(latency_run(server, args.pairs, args.messages))
         finally:
             server.stop()
 
@@ -150,25 +150,35 @@ def main() -> None:
         finally:
             server.stop()
 
-    ms = [1000 * x for x in latencies]
     layer = "Redis" if redis else "in-memory"
     command = (
         f".venv/bin/python bench/ws_fanout.py --pairs {args.pairs} "
         f"--messages {args.messages} --idle {args.idle}"
     )
-    latency = (
+    section = (
+        "## WebSocket fan-out\n\n"
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; uvicorn, "
+        f"{workers} worker(s), {layer} channel layer, SQLite; the clients (HTTP senders and "
+        f"WebSocket receivers) run in one Python process on the same cores. Command: "
+        f"`{command}` (`make bench-ws`).\n\n"
+        "| measure | value |\n|---|---|\n"
+        f"| POST → `message.created` on the other participant's socket, one pair alone "
+        f"({len(alone)} messages) | {latency_summary(alone)} |\n"
+        f"| the same with {args.pairs} pairs sending at once ({len(loaded)} messages) "
+        f"| {latency_summary(loaded)} |\n"
+        f"| idle authenticated sockets held by one worker (all answered a ping) | {held} |\n"
+        f"| worker memory per idle socket | {kib_per_socket:.1f} KiB |\n"
+    )
+    print(section)
+    if args.output:
+        args.output.write_text(section)
+
+
+def latency_summary(seconds: list[float]) -> str:
+    ms = [1000 * x for x in seconds]
+    return (
         f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
         f"p99 {percentile(ms, 99):.1f} ms"
-    )
-    print(
-        "### WebSocket fan-out\n\n"
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; uvicorn, "
-        f"{workers} worker(s), {layer} channel layer, SQLite. Command: `{command}`\n\n"
-        "| measure | value |\n|---|---|\n"
-        f"| POST → `message.created` on the other participant's socket ({len(ms)} messages, "
-        f"{args.pairs} concurrent pairs) | {latency} |\n"
-        f"| idle authenticated sockets held by one worker (all answered a ping) | {held} |\n"
-        f"| worker memory per idle socket | {kib_per_socket:.1f} KiB |"
     )
 
 
