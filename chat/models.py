@@ -12,6 +12,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+# The largest id a BigAutoField holds (SQLite's INTEGER, PostgreSQL's bigint): a larger one in a
+# URL or a query is refused before it reaches the database driver, which would overflow.
+MAX_ID = 2**63 - 1
+
 
 class Thread(models.Model):
     participants = models.ManyToManyField(

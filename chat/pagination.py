@@ -12,9 +12,10 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from chat.models import MAX_ID
 from chat.serializers import PlainIntegerField
 
-MAX_OFFSET = 2**63 - 1
+MAX_OFFSET = MAX_ID  # an offset is bound by the number of rows, so by the largest id
 
 
 class PageQuerySerializer(serializers.Serializer):

@@ -14,12 +14,10 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from chat.models import Message, Thread
+from chat.models import MAX_ID, Message, Thread
 from chat.pagination import CountedRows
 
 User = get_user_model()
-
-MAX_ID = 2**63 - 1  # the largest id SQLite (and PostgreSQL's bigint) can store
 
 
 # Written out, like the other hot reads below: the ORM took 440 us to build this one-row query

@@ -11,11 +11,10 @@ from django.db.models.manager import BaseManager
 from django.utils import timezone
 from rest_framework import serializers
 
-from chat.models import Message, Thread
+from chat.models import MAX_ID, Message, Thread
 
 User = get_user_model()
 
-MAX_ID = 2**63 - 1
 PLAIN_INTEGER = re.compile(r"-?[0-9]+")
 MAX_TEXT_LENGTH = 4096
 
