@@ -136,3 +136,17 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with the test settings and only `env` besides: settings
+    are read once at start-up, so a variable under test needs a process of its own."""
+    return subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings_test", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

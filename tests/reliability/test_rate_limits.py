@@ -2,8 +2,6 @@
 counters live in the cache, which is Redis (shared by every worker process) when configured."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from chat.models import Message
 from chat.tests.factories import TEST_PASSWORD
+from chat.tests.servers import run_python
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -149,21 +148,7 @@ def test_limits_hold_across_processes_with_redis(anon_client, alice, rates, redi
     assert [login(anon_client).status_code for _ in range(2)] == [401, 401]
     # A second process, as another worker would be, configured by REDIS_URL alone: it sees the
     # same counters and refuses at once (before it would need a database).
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "REDIS_URL": REDIS_URL,
-        "THROTTLE_LOGIN": "2/min",
-    }
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", LOGIN_IN_ANOTHER_PROCESS],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(LOGIN_IN_ANOTHER_PROCESS, REDIS_URL=REDIS_URL, THROTTLE_LOGIN="2/min")
     assert result.returncode == 0, result.stderr
     status, retry_after = result.stdout.split()
     assert status == "429"

@@ -3,9 +3,6 @@ blacklisted, of the wrong type, or of a user who has since been deactivated."""
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from chat.tests.factories import TEST_PASSWORD
+from chat.tests.servers import run_python
 
 REPO = Path(__file__).resolve().parents[2]
 ME = "/api/users/me/"
@@ -172,20 +170,10 @@ except TokenError:
 
 def test_jwt_signing_key_makes_tokens_signed_with_the_secret_key_fail():
     # Settings are read once at start-up, so a fresh process gets the variable.
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "SECRET_KEY_DJANGO_SETTINGS": "the-django-secret-key-which-must-not-sign-tokens-now",
-        "JWT_SIGNING_KEY": "a-separate-jwt-signing-key-of-plenty-of-length",
-    }
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", SIGNING_KEY_PROBE],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_python(
+        SIGNING_KEY_PROBE,
+        SECRET_KEY_DJANGO_SETTINGS="the-django-secret-key-which-must-not-sign-tokens-now",
+        JWT_SIGNING_KEY="a-separate-jwt-signing-key-of-plenty-of-length",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "refused"
