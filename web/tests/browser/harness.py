@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from chat.tests.servers import free_port
+from chat.tests.servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -122,12 +122,7 @@ class ChatServer:
                 self.process.kill()
                 self.process.wait()
                 return
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_process(self.process)
 
     def log_text(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
