@@ -134,7 +134,9 @@ def test_no_acknowledged_message_is_lost_when_the_server_is_killed(server):
             while time.monotonic() < give_up_at:
                 try:
                     status, body = request(server.port, "POST", path, {"text": text}, headers)
-                except OSError:
+                except (OSError, http.client.HTTPException):
+                    # Killed mid-exchange: refused, reset, or a response cut short. The retry
+                    # carries the same Idempotency-Key, so it cannot make a second message.
                     with lock:
                         outcomes["connection failed"] += 1
                     time.sleep(0.05)
