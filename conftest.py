@@ -1,6 +1,8 @@
 """Fixtures shared by every test: the file-backed test database, users in their roles, and API
 clients logged in as them."""
 
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +26,22 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def counted(django_assert_num_queries, django_capture_on_commit_callbacks):
+    """`with counted(n):` asserts that the block runs n queries, counting the work its writes
+    do after their transactions commit (live events), which tests would otherwise never run."""
+
+    @contextmanager
+    def block(queries: int):
+        with (
+            django_assert_num_queries(queries),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            yield
+
+    return block
 
 
 @pytest.fixture

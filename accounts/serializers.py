@@ -1,4 +1,4 @@
-"""Input serializers of the account endpoints (the User representation is `chat.serializers`)."""
+"""The User representation, and the input serializers of the account endpoints."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -10,9 +10,17 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
-from chat.serializers import StringField
+from common.fields import StringField
+from common.representation import OutputSerializer
 
 User = get_user_model()
+
+
+class UserSerializer(OutputSerializer):
+    """A user as everyone sees them: `{"id", "username"}`."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
 
 
 class RegisterSerializer(serializers.Serializer):

@@ -9,16 +9,16 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.selectors import users_search
 from accounts.serializers import (
     LogoutSerializer,
     RegisterSerializer,
     TokenRefreshSerializer,
     TokenVerifySerializer,
     UserSearchQuerySerializer,
+    UserSerializer,
 )
 from accounts.services import user_register
-from chat import selectors
-from chat.serializers import UserSerializer
 from config.throttles import LoginRateThrottle, RefreshRateThrottle, RegisterRateThrottle
 
 
@@ -73,7 +73,7 @@ class UserListView(generics.ListAPIView):
     def get_queryset(self):
         query = UserSearchQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.users_search(search=query.validated_data.get("search", ""))
+        return users_search(search=query.validated_data.get("search", ""))
 
 
 class MeView(APIView):

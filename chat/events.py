@@ -98,15 +98,15 @@ def thread_created(thread: Thread) -> None:
     send_to_users(
         [
             (
-                user.pk,
+                user_id,
                 {
                     "type": "thread.created",
                     "thread": ThreadSerializer(
-                        selectors.thread_with_summary(thread=thread, user=user)
+                        selectors.thread_view(thread_id=thread.pk, user_id=user_id)
                     ).data,
                 },
             )
-            for user in thread.pair
+            for user_id in (thread.user_low_id, thread.user_high_id)
         ]
     )
 

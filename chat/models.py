@@ -3,7 +3,9 @@
 The database itself guarantees the shape of a conversation:
 - one thread per pair: the pair is stored in canonical order (`user_low` < `user_high`) and unique;
 - never more than two participants: each `Participant` row takes one of two positions.
-Writes go through `chat.services`, which keeps the denormalised columns below in step.
+Writes go through `chat.services`. What is stored for speed is kept by the database's own
+triggers (migration 0003), so that it is right however rows are written: services, the admin,
+`loaddata`, raw SQL or a restored dump.
 """
 
 from django.conf import settings
@@ -11,10 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-
-# The largest id a BigAutoField holds (SQLite's INTEGER, PostgreSQL's bigint): a larger one in a
-# URL or a query is refused before it reaches the database driver, which would overflow.
-MAX_ID = 2**63 - 1
 
 
 class Thread(models.Model):
@@ -29,10 +27,6 @@ class Thread(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, db_index=True)
-    # How many messages the thread has, kept by `chat.services` in the same transaction as each
-    # insert and delete: every message page reports it, and counting a long thread's messages
-    # cost more than the rest of the page (bench/RESULTS.md).
-    stored_message_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-updated", "-id"]
@@ -64,7 +58,8 @@ class Participant(models.Model):
 
     `thread_updated` mirrors `Thread.updated` so that "my threads, newest first" reads the
     first page straight off the (user, thread_updated) index instead of sorting all of a user's
-    threads, which for a busy user means thousands of rows on every request.
+    threads, which for a busy user means thousands of rows on every request. The database
+    copies it (triggers of migration 0003); whatever a writer puts there is replaced.
     """
 
     POSITIONS = [(0, "first"), (1, "second")]
@@ -132,3 +127,30 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.sender}: {self.text[:40]}"
+
+
+class ThreadMessageCount(models.Model):
+    """How many messages a thread has: every message page reports it, and counting the messages
+    of a long thread cost more than the rest of the page (bench/RESULTS.md).
+
+    Kept by the database's triggers on every insert, delete and move of a message (migration
+    0003), never by Python code: read-only here, and outside dumps and fixtures (unmanaged), so
+    that no dump can bring a count that disagrees with its messages. A thread without messages
+    may have no row.
+    """
+
+    thread = models.OneToOneField(
+        Thread,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="message_counter",
+    )
+    messages = models.PositiveIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "chat_thread_message_count"
+
+    def __str__(self) -> str:
+        return f"thread {self.thread_id}: {self.messages} messages"

@@ -10,8 +10,6 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,9 +27,7 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
     if user.pk == other.pk:
         raise ValidationError({"participants": ["You cannot start a thread with yourself."]})
     low, high = sorted((user, other), key=lambda u: u.pk)
-    pair = Thread.objects.select_related("user_low", "user_high").filter(
-        user_low=low, user_high=high
-    )
+    pair = Thread.objects.filter(user_low=low, user_high=high)
     thread = pair.first()
     if thread is not None:
         return thread, False
@@ -86,10 +82,9 @@ def message_send(
         if existing is not None:
             return existing, False
     now = timezone.now()
-    Thread.objects.filter(pk=thread.pk).update(
-        updated=now, stored_message_count=F("stored_message_count") + 1
-    )
-    Participant.objects.filter(thread=thread).update(thread_updated=now)
+    # The database copies `updated` to both participants' rows and counts the message
+    # (triggers, migration 0003).
+    Thread.objects.filter(pk=thread.pk).update(updated=now)
     thread.updated = now
     message = Message(
         thread=thread,
@@ -178,16 +173,5 @@ def messages_set_read(*, messages, is_read: bool) -> int:
 @transaction.atomic
 def messages_delete(*, messages) -> int:
     """Delete messages (moderation in the admin); returns how many went."""
-    thread_ids = list(messages.order_by().values_list("thread_id", flat=True).distinct())
     deleted, _ = messages.delete()
-    remaining = (
-        Message.objects.filter(thread=OuterRef("pk"))
-        .order_by()
-        .values("thread")
-        .annotate(count=Count("*"))
-        .values("count")
-    )
-    Thread.objects.filter(pk__in=thread_ids).update(
-        stored_message_count=Coalesce(Subquery(remaining), 0)
-    )
     return deleted

@@ -58,7 +58,7 @@ class ThreadListCreateView(generics.GenericAPIView):
     )
     def get(self, request):
         user = requested_subject(request)
-        threads = self.paginate_queryset(selectors.thread_summaries_for_user(user=user))
+        threads = self.paginate_queryset(selectors.threads_for_user(user=user))
         return self.get_paginated_response(ThreadSerializer(threads, many=True).data)
 
     @extend_schema(
@@ -71,9 +71,9 @@ class ThreadListCreateView(generics.GenericAPIView):
         thread, created = services.thread_get_or_create(
             user=request.user, other=data.validated_data["other"]
         )
-        thread = selectors.thread_with_summary(thread=thread, user=request.user)
+        view = selectors.thread_view(thread_id=thread.pk, user_id=request.user.pk)
         return Response(
-            ThreadSerializer(thread).data,
+            ThreadSerializer(view).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -84,8 +84,8 @@ class ThreadDetailView(generics.GenericAPIView):
     @extend_schema(responses={200: ThreadSerializer, 404: NOT_FOUND})
     def get(self, request, thread_id: int):
         thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
-        thread = selectors.thread_with_summary(thread=thread, user=request.user)
-        return Response(ThreadSerializer(thread).data)
+        view = selectors.thread_view(thread_id=thread.pk, user_id=request.user.pk)
+        return Response(ThreadSerializer(view).data)
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def delete(self, request, thread_id: int):

@@ -221,8 +221,9 @@ def test_offset_page_runs_a_fixed_number_of_queries(
     client_for, alice, ten_messages, django_assert_num_queries
 ):
     client = client_for(alice)
-    # 1 the caller (JWT), 2 the thread with its stored message count (access check), 3 the page.
-    with django_assert_num_queries(3):
+    # 1 the caller (JWT), 2 the thread (access check), 3 its message count (kept by the
+    # database), 4 the page.
+    with django_assert_num_queries(4):
         response = client.get(url(ten_messages[0].thread_id), {"limit": 5, "offset": 3})
     assert len(ids(response)) == 5
 
@@ -232,9 +233,9 @@ def test_keyset_page_runs_a_fixed_number_of_queries(
     client_for, alice, ten_messages, django_assert_num_queries, direction
 ):
     client = client_for(alice)
-    # 1 the caller (JWT), 2 the thread with its stored message count (access check), 3 the page
-    # (one row more than the limit, to know whether there is a next page).
-    with django_assert_num_queries(3):
+    # 1 the caller (JWT), 2 the thread (access check), 3 its message count (kept by the
+    # database), 4 the page (one row more than the limit, to know whether there is a next page).
+    with django_assert_num_queries(4):
         response = client.get(
             url(ten_messages[0].thread_id), {direction: ten_messages[5].pk, "limit": 2}
         )

@@ -9,9 +9,9 @@ of threads the last burst of messages is unread by its recipient.
 Rows go in with plain `executemany` in batches, bypassing the ORM (a million model instances
 would take minutes), so this command fills the denormalised columns itself, exactly as
 `chat.services` would: `Thread.user_low < user_high`, `Thread.updated` = newest message time,
-two `Participant` rows per thread (positions 0 and 1, `thread_updated` = `Thread.updated`),
-`Thread.stored_message_count`, `Message.recipient` = the other participant, and `created`
-increasing with `id` in a thread.
+two `Participant` rows per thread (positions 0 and 1), `Message.recipient` = the other
+participant, and `created` increasing with `id` in a thread. The database's triggers count the
+messages and copy `updated` to the participants, as for any other writer.
 """
 
 import random
@@ -237,12 +237,11 @@ class Command(BaseCommand):
             for n in range(1, plan.users + 1)
         )
         thread_rows = (
-            (thread_base + t + 1, low + user_base, high + user_base, created, updated, count)
-            for t, ((low, high), created, updated, count) in enumerate(
-                zip(plan.pairs, plan.thread_created, plan.thread_updated, plan.thread_messages,
-                    strict=True)
+            (thread_base + t + 1, low + user_base, high + user_base, created, updated)
+            for t, ((low, high), created, updated) in enumerate(
+                zip(plan.pairs, plan.thread_created, plan.thread_updated, strict=True)
             )
-        )  # fmt: skip
+        )
         participant_rows = (
             (
                 participant_base + 2 * t + position + 1,
@@ -263,7 +262,7 @@ class Command(BaseCommand):
             (User, ["id", "password", "username", "first_name", "last_name", "email",
                     "is_superuser", "is_staff", "is_active", "date_joined"],
              user_rows, plan.users),
-            (Thread, ["id", "user_low", "user_high", "created", "updated", "stored_message_count"],
+            (Thread, ["id", "user_low", "user_high", "created", "updated"],
              thread_rows, plan.threads),
             (Participant, ["id", "thread", "user", "position", "thread_updated"],
              participant_rows, 2 * plan.threads),
@@ -321,9 +320,6 @@ class SeedPlan:
                             k=messages - threads)  # fmt: skip
         self.message_threads = list(range(threads)) + drawn
         rng.shuffle(self.message_threads)
-        self.thread_messages = [0] * threads
-        for t in self.message_threads:
-            self.thread_messages[t] += 1
         self.texts = [" ".join(rng.choices(WORDS, k=rng.randint(1, 12))) for _ in range(4096)]
         self._times_and_senders(rng)
 

@@ -1,0 +1,209 @@
+"""The hot reads, written as SQL, and the read models they produce.
+
+A thread and a message have one read model each (`ThreadView`, `MessageView`) and one row
+mapper each (`thread_from_row`, `message_from_row`): the thread list, the thread detail, the
+create response and the live events all read a thread through `THREAD_SQL`, so they cannot
+disagree. Rows are mapped by column name, and table names come from the models' `_meta`.
+
+Why SQL here and not the ORM: building these queries with the ORM cost more than running them,
+and building model instances for a page cost more than all of its queries (bench/RESULTS.md).
+Access checks stay in `chat.selectors`; this module only reads what it is asked for.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from chat.models import Message, Participant, Thread, ThreadMessageCount
+
+USER = get_user_model()._meta.db_table
+THREAD = Thread._meta.db_table
+PARTICIPANT = Participant._meta.db_table
+MESSAGE = Message._meta.db_table
+MESSAGE_COUNT = ThreadMessageCount._meta.db_table
+
+
+@dataclass(slots=True, frozen=True)
+class UserView:
+    id: int
+    username: str
+
+
+@dataclass(slots=True, frozen=True)
+class MessageView:
+    id: int
+    thread_id: int
+    sender_id: int
+    text: str
+    created: datetime
+    is_read: bool
+
+
+@dataclass(slots=True, frozen=True)
+class ThreadView:
+    """A thread as one of its participants sees it."""
+
+    id: int
+    created: datetime
+    updated: datetime
+    participants: tuple[UserView, UserView]
+    last_message: MessageView | None
+    unread_count: int
+
+
+def db_datetime(value) -> datetime:
+    """A datetime column read by a raw cursor: naive UTC from SQLite (text parsed by the
+    converter Django registers), aware from other databases."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def fetch_rows(sql: str, params: list) -> list[dict]:
+    """Each row as a dict by column name."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def fetch_value(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+MESSAGE_COLUMNS = ("id", "thread_id", "sender_id", "text", "created", "is_read")
+
+
+def message_columns(table_alias: str, prefix: str = "") -> str:
+    return ", ".join(f"{table_alias}.{name} AS {prefix}{name}" for name in MESSAGE_COLUMNS)
+
+
+def message_from_row(row: dict, prefix: str = "") -> MessageView | None:
+    """The message in `row`'s columns named `<prefix>id`, ...; None when the id is NULL (a
+    thread's `last_message` before its first message)."""
+    if row[f"{prefix}id"] is None:
+        return None
+    return MessageView(
+        id=row[f"{prefix}id"],
+        thread_id=row[f"{prefix}thread_id"],
+        sender_id=row[f"{prefix}sender_id"],
+        text=row[f"{prefix}text"],
+        created=db_datetime(row[f"{prefix}created"]),
+        is_read=bool(row[f"{prefix}is_read"]),
+    )
+
+
+def thread_from_row(row: dict) -> ThreadView:
+    return ThreadView(
+        id=row["id"],
+        created=db_datetime(row["created"]),
+        updated=db_datetime(row["updated"]),
+        participants=(
+            UserView(row["low_id"], row["low_username"]),
+            UserView(row["high_id"], row["high_username"]),
+        ),
+        last_message=message_from_row(row, prefix="last_"),
+        unread_count=row["unread_count"],
+    )
+
+
+# A thread as the participant `p.user_id` sees it, in one statement: both users, the last
+# message (one seek in `message_thread_newest`) and the caller's unread count in it (one seek in
+# the partial index `message_unread_by_recipient`). The list reads its page in order off
+# `participant_user_activity` (user, -thread_updated, -thread): no sort, no scan.
+THREAD_SQL = f"""
+SELECT p.thread_id AS id, t.created AS created, t.updated AS updated,
+       t.user_low_id AS low_id, low.username AS low_username,
+       t.user_high_id AS high_id, high.username AS high_username,
+       {message_columns("m", prefix="last_")},
+       (SELECT COUNT(*) FROM {MESSAGE} AS u
+         WHERE u.recipient_id = p.user_id AND u.thread_id = p.thread_id AND NOT u.is_read
+       ) AS unread_count
+FROM {PARTICIPANT} AS p
+JOIN {THREAD} AS t ON t.id = p.thread_id
+JOIN {USER} AS low ON low.id = t.user_low_id
+JOIN {USER} AS high ON high.id = t.user_high_id
+LEFT JOIN {MESSAGE} AS m ON m.id = (
+    SELECT l.id FROM {MESSAGE} AS l WHERE l.thread_id = p.thread_id ORDER BY l.id DESC LIMIT 1
+)
+WHERE p.user_id = %s
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
+def threads_page(*, user_id: int, offset: int, limit: int) -> list[ThreadView]:
+    """The user's threads, most recent activity first."""
+    rows = fetch_rows(
+        THREAD_SQL + "ORDER BY p.thread_updated DESC, p.thread_id DESC LIMIT %s OFFSET %s",
+        [user_id, limit, offset],
+    )
+    return [thread_from_row(row) for row in rows]
+
+
+def thread_view(*, user_id: int, thread_id: int) -> ThreadView | None:
+    """One thread as `user_id` sees it; None unless they take part in it."""
+    rows = fetch_rows(THREAD_SQL + "AND p.thread_id = %s", [user_id, thread_id])
+    return thread_from_row(rows[0]) if rows else None
+
+
+def thread_count(*, user_id: int) -> int:
+    """How many threads the user takes part in, from the (user, ...) index alone."""
+    return fetch_value(f"SELECT COUNT(*) FROM {PARTICIPANT} WHERE user_id = %s", [user_id])  # noqa: S608
+
+
+# Written out, like the other hot reads: the ORM took 440 us to build this one-row query with
+# its joins, the raw query 70 us (bench/RESULTS.md).
+THREAD_ACCESS_SQL = f"""
+SELECT t.* FROM {THREAD} AS t
+JOIN {PARTICIPANT} AS p ON p.thread_id = t.id AND p.user_id = %s
+WHERE t.id = %s
+"""  # noqa: S608
+
+
+def thread_if_participant(*, user_id: int, thread_id: int) -> Thread | None:
+    return next(iter(Thread.objects.raw(THREAD_ACCESS_SQL, [user_id, thread_id])), None)
+
+
+MESSAGES_SQL = f"SELECT {message_columns(MESSAGE)} FROM {MESSAGE} WHERE thread_id = %s "  # noqa: S608
+
+
+def messages_newest_first(*, thread_id: int, offset: int, limit: int) -> list[MessageView]:
+    return _messages(
+        MESSAGES_SQL + "ORDER BY id DESC LIMIT %s OFFSET %s", [thread_id, limit, offset]
+    )
+
+
+def messages_older_than(*, thread_id: int, message_id: int, limit: int) -> list[MessageView]:
+    return _messages(
+        MESSAGES_SQL + "AND id < %s ORDER BY id DESC LIMIT %s", [thread_id, message_id, limit]
+    )
+
+
+def messages_newer_than(*, thread_id: int, message_id: int, limit: int) -> list[MessageView]:
+    return _messages(
+        MESSAGES_SQL + "AND id > %s ORDER BY id ASC LIMIT %s", [thread_id, message_id, limit]
+    )
+
+
+def _messages(sql: str, params: list) -> list[MessageView]:
+    return [message_from_row(row) for row in fetch_rows(sql, params)]
+
+
+def message_count(*, thread_id: int) -> int:
+    """The thread's number of messages, as the database's triggers keep it (a thread without
+    messages may have no row)."""
+    count = fetch_value(f"SELECT messages FROM {MESSAGE_COUNT} WHERE thread_id = %s", [thread_id])  # noqa: S608
+    return count or 0
+
+
+def unread_count(*, user_id: int) -> int:
+    """Read from the partial index `message_unread_by_recipient` alone. Written out: building
+    this one-line query with the ORM cost twice as much as running it (bench/RESULTS.md)."""
+    return fetch_value(
+        f"SELECT COUNT(*) FROM {MESSAGE} WHERE recipient_id = %s AND NOT is_read",  # noqa: S608
+        [user_id],
+    )
