@@ -16,6 +16,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env", override=False)
 
 
+def env_str(name: str, default: str = "") -> str:
+    """The variable's value; unset and empty alike mean `default` (as `.env.example` leaves
+    what it does not set empty)."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env_str(name, str(default)))
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -24,12 +35,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG")
 
-SECRET_KEY = os.environ.get("SECRET_KEY_DJANGO_SETTINGS", "")
+SECRET_KEY = env_str("SECRET_KEY_DJANGO_SETTINGS")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -103,7 +114,7 @@ ASGI_APPLICATION = "config.asgi.application"
 # connection of every worker read pages straight from the OS page cache (bench/RESULTS.md).
 # DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/chat) switches to PostgreSQL,
 # with a connection pool per worker process.
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -112,7 +123,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "CONN_MAX_AGE": None,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
@@ -129,7 +140,7 @@ else:
 
 # REDIS_URL (for example redis://127.0.0.1:6379/0) switches the channel layer to Redis, which
 # every worker process shares; without it, events reach only sockets of the same process.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -137,7 +148,7 @@ if REDIS_URL:
             # A prefix of its own lets several deployments (or test runs) share one Redis.
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "chat"),
+                "prefix": env_str("CHANNEL_LAYER_PREFIX", "chat"),
             },
         }
     }
@@ -176,28 +187,24 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
-        "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
-        "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
-        "refresh": os.environ.get("THROTTLE_REFRESH", "60/min"),
-        "send": os.environ.get("THROTTLE_SEND", "120/min"),
+        "login": env_str("THROTTLE_LOGIN", "20/min"),
+        "register": env_str("THROTTLE_REGISTER", "20/hour"),
+        "refresh": env_str("THROTTLE_REFRESH", "60/min"),
+        "send": env_str("THROTTLE_SEND", "120/min"),
     },
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     # Per-IP limits count by REMOTE_ADDR unless this many proxies in front of the service append
     # to X-Forwarded-For; trusting the header by default would let a client pick its own "IP".
-    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES") or "0"),
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
-        "rest_framework.renderers.BrowsableAPIRenderer"
-    )
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "7"))),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY,
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
@@ -225,7 +232,7 @@ else:
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "0")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("SECURE_PROXY_SSL_HEADER"):
@@ -236,5 +243,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

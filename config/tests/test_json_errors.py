@@ -54,3 +54,20 @@ def test_post_without_trailing_slash_is_a_json_404_not_a_500(client, db, debug):
     response = client.post("/api/threads", {}, content_type="application/json")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", 200),  # a browser
+        ("text/html", 406),
+    ],
+)
+def test_a_browser_gets_json_from_every_list_never_an_html_page(
+    client_for, alice, thread, accept, status
+):
+    for path in ("/api/threads/", f"/api/threads/{thread.pk}/messages/", "/api/users/"):
+        response = client_for(alice).get(path, HTTP_ACCEPT=accept)
+
+        assert response.status_code == status, (path, response.content)
+        assert response["Content-Type"] == "application/json"

@@ -154,7 +154,7 @@ class ChatServices(RuleBasedStateMachine):
                 kept = selectors.messages_for_thread(thread=thread).count()
                 assert kept == thread.messages.count()
             for thread in listed:
-                pair = next(p for p, t in self.threads.items() if t.pk == thread.pk)
+                pair = next(p for p, t in self.threads.items() if t.pk == thread.id)
                 assert thread.unread_count == len(self.unread_for(index, pair))
                 newest = max(
                     (k for k, m in self.messages.items() if m["pair"] == pair), default=None

@@ -1,6 +1,7 @@
 """Settings from the environment, and the SQLite connection's set-up."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+
+from chat.tests.servers import run_python
 
 User = get_user_model()
 
@@ -81,3 +84,25 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
 @sqlite_only
 def test_transactions_take_the_write_lock_at_begin():
     assert connection.transaction_mode == "IMMEDIATE"
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    source = (settings.BASE_DIR / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|int|bool|list)\(\s*"([A-Z0-9_]+)"', source))
+    example = (settings.BASE_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.MULTILINE))
+
+    assert "os.environ.get(" not in source.replace("os.environ.get(name", "")
+    assert read, "the settings read no variable through env_*: the pattern above is stale"
+    assert read - listed == set(), "missing from .env.example"
+    assert listed - read == set(), "in .env.example but read by nothing"
+
+
+def test_debug_adds_no_html_renderer_to_the_api():
+    result = run_python(
+        "import config.settings as s; print(s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])",
+        DEBUG="True",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['rest_framework.renderers.JSONRenderer']"
