@@ -66,8 +66,8 @@ def test_post_without_trailing_slash_is_a_json_404_not_a_500(client, db, debug):
 def test_a_browser_gets_json_from_every_list_never_an_html_page(
     client_for, alice, thread, accept, status
 ):
-    for path in ("/api/threads/", f"/api/threads/{thread.pk}/messages/", "/api/users/"):
-        response = client_for(alice).get(path, HTTP_ACCEPT=accept)
+    for url in ("/api/threads/", f"/api/threads/{thread.pk}/messages/", "/api/users/"):
+        response = client_for(alice).get(url, HTTP_ACCEPT=accept)
 
-        assert response.status_code == status, (path, response.content)
+        assert response.status_code == status, (url, response.content)
         assert response["Content-Type"] == "application/json"
