@@ -58,7 +58,7 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
 
 
 class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
-    """Simple JWT's, but a blacklisted token is a 401 like any other bad token (API.md), where
+    """Simple JWT's, but a blacklisted token is a 401 like any other bad token (docs/API.md), where
     Simple JWT answers 400."""
 
     def validate(self, attrs):

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI as static files of our own: /api/docs/ loads nothing from a CDN.
+    "drf_spectacular_sidecar",
     "accounts",
     "chat",
     "web",
@@ -215,6 +217,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    # The docs page loads only this service's own static files, so it works offline and tells no
+    # third party who reads it: Swagger UI comes from drf-spectacular-sidecar, and its validator
+    # badge (an image from validator.swagger.io naming the schema URL; the layout used here does
+    # not show it) stays off whatever the layout. ReDoc is not served: its sidebar always loads
+    # a logo from redoc.ly.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # The cache holds the rate-limit counters: Redis when `REDIS_URL` is set, so that a limit holds

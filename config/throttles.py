@@ -1,4 +1,4 @@
-"""Scoped rate limits (API.md "Rate limits"); rates come from `THROTTLE_*` settings.
+"""Scoped rate limits (docs/API.md, "Rate limits"); rates come from `THROTTLE_*` settings.
 
 They count in the default cache: Redis when `REDIS_URL` is set, so the limit holds across
 worker processes, local memory otherwise.

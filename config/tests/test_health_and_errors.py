@@ -1,9 +1,11 @@
 """GET /healthz, the schema and docs, and the JSON-only error responses under /api/."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import DatabaseError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -189,3 +191,13 @@ def test_the_docs_page_is_served(anon_client, db):
 
     assert response.status_code == 200
     assert "swagger" in response.content.decode().lower()
+
+
+def test_the_docs_page_loads_only_the_services_own_static_files(anon_client, db):
+    page = anon_client.get("/api/docs/").content.decode()
+
+    sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert len(sources) == 4  # favicon, stylesheet, two scripts
+    for source in sources:
+        assert source.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/"), source
+        assert finders.find(source.removeprefix("/static/")), source

@@ -1,7 +1,13 @@
 """The schema documents the answers the fuzzer rarely provokes but the other tests here do:
-rate limits, oversized and non-JSON bodies, refusals, logout's 205."""
+rate limits, oversized and non-JSON bodies, refusals, logout's 205. And the reference for the
+service's users, docs/API.md, covers every operation the schema lists."""
+
+import re
+from pathlib import Path
 
 import pytest
+
+REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 
 OBSERVED = [
     ("post", "/api/auth/token/", "429"),
@@ -62,3 +68,13 @@ def test_the_thread_list_is_paginated(schema):
     assert {parameter["name"] for parameter in operation["parameters"]} >= {"limit", "offset"}
     body = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/PaginatedThreadList")
+
+
+def test_the_reference_documents_every_operation(schema):
+    operations = [
+        f"{method.upper()} {re.sub(r'{[a-z_]+}', '<id>', path)}"  # `GET /api/threads/<id>/`
+        for path, methods in schema["paths"].items()
+        for method in methods
+    ]
+    reference = REFERENCE.read_text()
+    assert [operation for operation in operations if operation not in reference] == []
