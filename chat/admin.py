@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from chat import services
-from chat.models import Message, Thread
+from chat.models import Message, MessageEdit, Thread
 from common.fields import MAX_ID, PLAIN_INTEGER
 
 User = get_user_model()
@@ -144,7 +144,7 @@ class ThreadAdmin(IdsInRangeMixin, admin.ModelAdmin):
                 (
                     m.created.strftime("%Y-%m-%d %H:%M"),
                     m.sender.username,
-                    m.text[:200],
+                    "(deleted)" if m.deleted else m.text[:200] + (" (edited)" if m.edited else ""),
                     "read" if m.is_read else "unread",
                 )
                 for m in recent
@@ -160,19 +160,35 @@ class ThreadAdmin(IdsInRangeMixin, admin.ModelAdmin):
         )
 
 
+class MessageEditInline(admin.TabularInline):
+    """The earlier texts of an edited message, oldest first."""
+
+    model = MessageEdit
+    fields = ["text", "until"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "earlier text"
+    verbose_name_plural = "earlier texts (edit history)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
-    list_display = ["id", "sender", "thread_link", "short_text", "is_read", "created"]
+    list_display = ["id", "sender", "thread_link", "short_text", "is_read", "edited", "created"]
     list_select_related = ["sender", "thread__user_low", "thread__user_high"]
     # No date hierarchy: it groups every message by date on each page, a scan at 1M messages.
-    list_filter = ["is_read", "created"]
+    list_filter = ["is_read", "deleted", "created"]
     search_fields = ["text", "sender__username"]
     raw_id_fields = ["thread", "sender"]
-    fields = ["thread", "sender", "recipient", "text", "created", "is_read"]
+    fields = ["thread", "sender", "recipient", "text", "created", "edited", "deleted", "is_read"]
     ordering = ["-id"]
     list_per_page = 50
     show_full_result_count = False
-    actions = ["mark_read", "mark_unread"]
+    inlines = [MessageEditInline]
+    actions = ["delete_for_everyone", "mark_read", "mark_unread"]
 
     def has_add_permission(self, request):
         # Operators moderate conversations; they do not write in them.
@@ -182,11 +198,21 @@ class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
         # A message's page is view-only; the list's actions mark read or unread.
         return obj is None and super().has_change_permission(request)
 
+    # Operators delete a message as its sender would, for everyone: a tombstone stays in its
+    # place, so ids and pages stay stable and both participants are told. Django's own bulk
+    # delete, which would remove rows, gives way to the action below.
     def delete_model(self, request, obj):
-        services.messages_delete(messages=Message.objects.filter(pk=obj.pk))
+        services.message_delete_for_everyone(message=obj)
 
     def delete_queryset(self, request, queryset):
-        services.messages_delete(messages=queryset)
+        services.messages_delete_for_everyone(messages=queryset)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        if not self.has_delete_permission(request):
+            actions.pop("delete_for_everyone", None)
+        return actions
 
     @admin.display(description="thread", ordering="thread")
     def thread_link(self, message):
@@ -195,7 +221,14 @@ class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
 
     @admin.display(description="text")
     def short_text(self, message):
+        if message.deleted:
+            return format_html("<em>{}</em>", "Message deleted")
         return Truncator(message.text).chars(60)
+
+    @admin.action(description="Delete selected messages for everyone (leave tombstones)")
+    def delete_for_everyone(self, request, queryset):
+        deleted = services.messages_delete_for_everyone(messages=queryset)
+        self.message_user(request, f"{deleted} message(s) deleted for everyone.", messages.SUCCESS)
 
     @admin.action(description="Mark selected messages as read")
     def mark_read(self, request, queryset):

@@ -1,8 +1,10 @@
 """Live events: what the WebSocket clients of each user receive after a write commits.
 
 Services call these through `transaction.on_commit`, so an event never announces data that a
-rollback took back. Payloads use the REST output serializers: a `message.created` frame carries
-exactly the Message that `GET .../messages/` returns.
+rollback took back. Each event type has one builder here; payloads use the REST output
+serializers, so a `message.created` frame carries exactly the Message that `GET .../messages/`
+returns. Events about messages carry the receiving user's unread counts, in all
+(`unread_count`) and in the thread (`thread_unread_count`), so that badges need no request.
 
 The channel layer is best-effort: if it is down (Redis stopped), the write has already committed
 and clients catch up through REST, so a failure is logged (once, until the layer recovers) and
@@ -65,31 +67,94 @@ def send_to_users(deliveries: list[tuple[int, dict]]) -> None:
         _LayerHealth.failing = False
 
 
+def unread_figures(user_id: int, counts: dict[int, tuple[int, int]]) -> dict:
+    total, in_thread = counts[user_id]
+    return {"unread_count": total, "thread_unread_count": in_thread}
+
+
 def message_created(message: Message) -> None:
     payload = MessageSerializer(message).data
-    unread = selectors.unread_counts_for_users(user_ids=(message.sender_id, message.recipient_id))
+    participant_ids = (message.sender_id, message.recipient_id)
+    counts = selectors.unread_counts_for_users(
+        user_ids=participant_ids, thread_id=message.thread_id
+    )
     send_to_users(
         [
-            (user_id, {"type": "message.created", "message": payload, "unread_count": count})
-            for user_id, count in unread.items()
+            (
+                user_id,
+                {"type": "message.created", "message": payload} | unread_figures(user_id, counts),
+            )
+            for user_id in participant_ids
+        ]
+    )
+
+
+def message_updated(message: Message) -> None:
+    payload = MessageSerializer(message).data
+    send_to_users(
+        [
+            (user_id, {"type": "message.updated", "message": payload})
+            for user_id in (message.sender_id, message.recipient_id)
+        ]
+    )
+
+
+def _read_state_changed(kind: str, *, thread_id, participant_ids, message_ids) -> None:
+    counts = selectors.unread_counts_for_users(user_ids=participant_ids, thread_id=thread_id)
+    send_to_users(
+        [
+            (
+                user_id,
+                {"type": kind, "thread": thread_id, "message_ids": message_ids}
+                | unread_figures(user_id, counts),
+            )
+            for user_id in participant_ids
         ]
     )
 
 
 def messages_read(*, thread_id: int, participant_ids: tuple[int, int], message_ids: list[int]):
-    unread = selectors.unread_counts_for_users(user_ids=participant_ids)
+    _read_state_changed(
+        "message.read",
+        thread_id=thread_id,
+        participant_ids=participant_ids,
+        message_ids=message_ids,
+    )
+
+
+def messages_unread(*, thread_id: int, participant_ids: tuple[int, int], message_ids: list[int]):
+    _read_state_changed(
+        "message.unread",
+        thread_id=thread_id,
+        participant_ids=participant_ids,
+        message_ids=message_ids,
+    )
+
+
+def message_deleted(*, thread_id: int, message_id: int, user_ids: tuple[int, ...]) -> None:
+    """To both participants when deleted for everyone; to the one who hid it otherwise."""
+    counts = selectors.unread_counts_for_users(user_ids=user_ids, thread_id=thread_id)
     send_to_users(
         [
             (
                 user_id,
-                {
-                    "type": "message.read",
-                    "thread": thread_id,
-                    "message_ids": message_ids,
-                    "unread_count": count,
-                },
+                {"type": "message.deleted", "thread": thread_id, "message_id": message_id}
+                | unread_figures(user_id, counts),
             )
-            for user_id, count in unread.items()
+            for user_id in user_ids
+        ]
+    )
+
+
+def thread_cleared(*, thread_id: int, user_id: int) -> None:
+    """To the sockets of the user who cleared the thread (their other tabs and devices)."""
+    counts = selectors.unread_counts_for_users(user_ids=(user_id,), thread_id=thread_id)
+    send_to_users(
+        [
+            (
+                user_id,
+                {"type": "thread.cleared", "thread": thread_id} | unread_figures(user_id, counts),
+            )
         ]
     )
 

@@ -68,6 +68,10 @@ class Participant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveSmallIntegerField(choices=POSITIONS)
     thread_updated = models.DateTimeField(default=timezone.now)
+    # "Clear conversation": every message up to this id is hidden for this user. A bound rather
+    # than a row per message, so that reading a cleared thread starts at its first visible
+    # message instead of walking past everything it hides.
+    cleared_through = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -100,9 +104,12 @@ class Message(models.Model):
         related_name="received_messages",
         editable=False,
     )
-    text = models.TextField(max_length=4096)
+    text = models.TextField(max_length=4096, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)
     is_read = models.BooleanField(default=False)
+    edited = models.DateTimeField(null=True, blank=True, editable=False)
+    # Deleted for everyone: a tombstone that keeps its id and place, its text gone.
+    deleted = models.BooleanField(default=False, db_default=False, editable=False)
     # Set from the client's Idempotency-Key header so that a retried send finds the first message.
     idempotency_key = models.CharField(max_length=255, blank=True, default="", editable=False)
 
@@ -111,9 +118,10 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["thread", "-id"], name="message_thread_newest"),
             models.Index(fields=["created"], name="message_created"),
+            # What counts as unread, and all that does: a tombstone never counts.
             models.Index(
                 fields=["recipient", "thread"],
-                condition=Q(is_read=False),
+                condition=Q(is_read=False, deleted=False),
                 name="message_unread_by_recipient",
             ),
         ]
@@ -127,6 +135,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.sender}: {self.text[:40]}"
+
+
+class MessageEdit(models.Model):
+    """An earlier text of an edited message, current until `until` (the edit that replaced it)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    text = models.TextField(max_length=4096)
+    until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.message_id} until {self.until:%Y-%m-%d %H:%M}: {self.text[:40]}"
+
+
+class HiddenMessage(models.Model):
+    """A message one participant deleted for themselves; the other still sees it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message"], name="hidden_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.message_id} hidden for {self.user}"
 
 
 class ThreadMessageCount(models.Model):

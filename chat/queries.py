@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from chat.models import Message, Participant, Thread, ThreadMessageCount
+from chat.models import HiddenMessage, Message, Participant, Thread, ThreadMessageCount
 
 USER = get_user_model()._meta.db_table
 THREAD = Thread._meta.db_table
 PARTICIPANT = Participant._meta.db_table
 MESSAGE = Message._meta.db_table
 MESSAGE_COUNT = ThreadMessageCount._meta.db_table
+HIDDEN = HiddenMessage._meta.db_table
 
 
 @dataclass(slots=True, frozen=True)
@@ -39,6 +40,8 @@ class MessageView:
     text: str
     created: datetime
     is_read: bool
+    edited: datetime | None
+    deleted: bool
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,7 +79,16 @@ def fetch_value(sql: str, params: list):
     return None if row is None else row[0]
 
 
-MESSAGE_COLUMNS = ("id", "thread_id", "sender_id", "text", "created", "is_read")
+MESSAGE_COLUMNS = (
+    "id",
+    "thread_id",
+    "sender_id",
+    "text",
+    "created",
+    "is_read",
+    "edited",
+    "deleted",
+)
 
 
 def message_columns(table_alias: str, prefix: str = "") -> str:
@@ -95,6 +107,8 @@ def message_from_row(row: dict, prefix: str = "") -> MessageView | None:
         text=row[f"{prefix}text"],
         created=db_datetime(row[f"{prefix}created"]),
         is_read=bool(row[f"{prefix}is_read"]),
+        edited=None if row[f"{prefix}edited"] is None else db_datetime(row[f"{prefix}edited"]),
+        deleted=bool(row[f"{prefix}deleted"]),
     )
 
 
@@ -112,6 +126,14 @@ def thread_from_row(row: dict) -> ThreadView:
     )
 
 
+# Whether the message `{m}` is visible to the participant `p` (a row of PARTICIPANT for its thread
+# and the caller): after the bound of their last "clear", and not deleted by them for themselves
+# (one probe of the unique (user, message) index).
+def visible_to_participant(m: str, p: str = "p") -> str:
+    hidden = f"SELECT 1 FROM {HIDDEN} AS h WHERE h.user_id = {p}.user_id AND h.message_id = {m}.id"  # noqa: S608
+    return f"{m}.id > {p}.cleared_through AND NOT EXISTS ({hidden})"
+
+
 # A thread as the participant `p.user_id` sees it, in one statement: both users, the last
 # message (one seek in `message_thread_newest`) and the caller's unread count in it (one seek in
 # the partial index `message_unread_by_recipient`). The list reads its page in order off
@@ -122,14 +144,17 @@ SELECT p.thread_id AS id, t.created AS created, t.updated AS updated,
        t.user_high_id AS high_id, high.username AS high_username,
        {message_columns("m", prefix="last_")},
        (SELECT COUNT(*) FROM {MESSAGE} AS u
-         WHERE u.recipient_id = p.user_id AND u.thread_id = p.thread_id AND NOT u.is_read
+         WHERE u.recipient_id = p.user_id AND u.thread_id = p.thread_id
+           AND NOT u.is_read AND NOT u.deleted
        ) AS unread_count
 FROM {PARTICIPANT} AS p
 JOIN {THREAD} AS t ON t.id = p.thread_id
 JOIN {USER} AS low ON low.id = t.user_low_id
 JOIN {USER} AS high ON high.id = t.user_high_id
 LEFT JOIN {MESSAGE} AS m ON m.id = (
-    SELECT l.id FROM {MESSAGE} AS l WHERE l.thread_id = p.thread_id ORDER BY l.id DESC LIMIT 1
+    SELECT l.id FROM {MESSAGE} AS l
+    WHERE l.thread_id = p.thread_id AND {visible_to_participant("l")}
+    ORDER BY l.id DESC LIMIT 1
 )
 WHERE p.user_id = %s
 """  # noqa: S608 - table names from the models, values as parameters
@@ -168,24 +193,50 @@ def thread_if_participant(*, user_id: int, thread_id: int) -> Thread | None:
     return next(iter(Thread.objects.raw(THREAD_ACCESS_SQL, [user_id, thread_id])), None)
 
 
-MESSAGES_SQL = f"SELECT {message_columns(MESSAGE)} FROM {MESSAGE} WHERE thread_id = %s "  # noqa: S608
+MESSAGE_ACCESS_SQL = f"""
+SELECT m.* FROM {MESSAGE} AS m
+JOIN {PARTICIPANT} AS p ON p.thread_id = m.thread_id AND p.user_id = %s
+WHERE m.id = %s AND {visible_to_participant("m")}
+"""  # noqa: S608
 
 
-def messages_newest_first(*, thread_id: int, offset: int, limit: int) -> list[MessageView]:
+def message_if_visible(*, user_id: int, message_id: int) -> Message | None:
+    """The message if it is in one of the user's threads and not hidden for them."""
+    return next(iter(Message.objects.raw(MESSAGE_ACCESS_SQL, [user_id, message_id])), None)
+
+
+# The messages of a thread that the participant `p` sees: one walk of the (thread, -id) index
+# from its start or from the key, bounded below by the participant's last clear.
+MESSAGES_SQL = f"""
+SELECT {message_columns("m")} FROM {MESSAGE} AS m
+JOIN {PARTICIPANT} AS p ON p.thread_id = m.thread_id AND p.user_id = %s
+WHERE m.thread_id = %s AND {visible_to_participant("m")}
+"""  # noqa: S608
+
+
+def messages_newest_first(
+    *, user_id: int, thread_id: int, offset: int, limit: int
+) -> list[MessageView]:
     return _messages(
-        MESSAGES_SQL + "ORDER BY id DESC LIMIT %s OFFSET %s", [thread_id, limit, offset]
+        MESSAGES_SQL + "ORDER BY m.id DESC LIMIT %s OFFSET %s", [user_id, thread_id, limit, offset]
     )
 
 
-def messages_older_than(*, thread_id: int, message_id: int, limit: int) -> list[MessageView]:
+def messages_older_than(
+    *, user_id: int, thread_id: int, message_id: int, limit: int
+) -> list[MessageView]:
     return _messages(
-        MESSAGES_SQL + "AND id < %s ORDER BY id DESC LIMIT %s", [thread_id, message_id, limit]
+        MESSAGES_SQL + "AND m.id < %s ORDER BY m.id DESC LIMIT %s",
+        [user_id, thread_id, message_id, limit],
     )
 
 
-def messages_newer_than(*, thread_id: int, message_id: int, limit: int) -> list[MessageView]:
+def messages_newer_than(
+    *, user_id: int, thread_id: int, message_id: int, limit: int
+) -> list[MessageView]:
     return _messages(
-        MESSAGES_SQL + "AND id > %s ORDER BY id ASC LIMIT %s", [thread_id, message_id, limit]
+        MESSAGES_SQL + "AND m.id > %s ORDER BY m.id ASC LIMIT %s",
+        [user_id, thread_id, message_id, limit],
     )
 
 
@@ -193,17 +244,49 @@ def _messages(sql: str, params: list) -> list[MessageView]:
     return [message_from_row(row) for row in fetch_rows(sql, params)]
 
 
-def message_count(*, thread_id: int) -> int:
-    """The thread's number of messages, as the database's triggers keep it (a thread without
-    messages may have no row)."""
-    count = fetch_value(f"SELECT messages FROM {MESSAGE_COUNT} WHERE thread_id = %s", [thread_id])  # noqa: S608
-    return count or 0
+# How many messages of the thread the participant sees. Without a clear, the count the database
+# keeps; after one, the messages since (a walk of the index from the bound, usually short). Less
+# those they deleted for themselves since (their hidden rows, few, each joined to its message).
+MESSAGE_COUNT_SQL = f"""
+SELECT CASE WHEN p.cleared_through = 0
+            THEN COALESCE((SELECT c.messages FROM {MESSAGE_COUNT} AS c
+                           WHERE c.thread_id = p.thread_id), 0)
+            ELSE (SELECT COUNT(*) FROM {MESSAGE} AS a
+                  WHERE a.thread_id = p.thread_id AND a.id > p.cleared_through)
+       END
+     - (SELECT COUNT(*) FROM {HIDDEN} AS h JOIN {MESSAGE} AS hm ON hm.id = h.message_id
+        WHERE h.user_id = p.user_id AND hm.thread_id = p.thread_id
+          AND hm.id > p.cleared_through)
+FROM {PARTICIPANT} AS p WHERE p.user_id = %s AND p.thread_id = %s
+"""  # noqa: S608
+
+
+def message_count(*, user_id: int, thread_id: int) -> int:
+    return fetch_value(MESSAGE_COUNT_SQL, [user_id, thread_id]) or 0
+
+
+UNREAD = "NOT is_read AND NOT deleted"  # the condition of `message_unread_by_recipient`
 
 
 def unread_count(*, user_id: int) -> int:
     """Read from the partial index `message_unread_by_recipient` alone. Written out: building
     this one-line query with the ORM cost twice as much as running it (bench/RESULTS.md)."""
     return fetch_value(
-        f"SELECT COUNT(*) FROM {MESSAGE} WHERE recipient_id = %s AND NOT is_read",  # noqa: S608
+        f"SELECT COUNT(*) FROM {MESSAGE} WHERE recipient_id = %s AND {UNREAD}",  # noqa: S608
         [user_id],
     )
+
+
+def unread_counts(*, user_ids: tuple[int, ...], thread_id: int) -> dict[int, tuple[int, int]]:
+    """Each user's unread messages, in all and in `thread_id`, in one pass over the partial
+    index: the figures every live event carries."""
+    placeholders = ", ".join(["%s"] * len(user_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT recipient_id, COUNT(*), "  # noqa: S608
+            f"SUM(CASE WHEN thread_id = %s THEN 1 ELSE 0 END) FROM {MESSAGE} "
+            f"WHERE recipient_id IN ({placeholders}) AND {UNREAD} GROUP BY recipient_id",
+            [thread_id, *user_ids],
+        )
+        found = {user_id: (total, in_thread) for user_id, total, in_thread in cursor.fetchall()}
+    return {user_id: found.get(user_id, (0, 0)) for user_id in user_ids}

@@ -7,11 +7,10 @@ that does not exist, so no caller can learn of other people's conversations.
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.http import Http404
 
 from chat import queries
-from chat.models import Message, Thread
+from chat.models import Message, MessageEdit, Thread
 from chat.queries import MessageView, ThreadView
 from common.fields import MAX_ID
 from common.pagination import CountedRows
@@ -30,13 +29,19 @@ def thread_for_participant(*, user, thread_id: int) -> Thread:
 
 
 def message_for_participant(*, user, message_id: int) -> Message:
-    """The message, or Http404 unless `user` sent or received it."""
-    message = (
-        Message.objects.filter(pk=message_id).filter(Q(sender=user) | Q(recipient=user)).first()
-    )
+    """The message, or Http404 unless it is in one of `user`'s threads and not deleted by
+    `user` for themselves (a hidden message is, to them, one that does not exist)."""
+    if not 0 < message_id <= MAX_ID:
+        raise Http404("No message found.")
+    message = queries.message_if_visible(user_id=user.pk, message_id=message_id)
     if message is None:
         raise Http404("No message found.")
     return message
+
+
+def message_history(*, message: Message) -> list[MessageEdit]:
+    """The earlier texts of a message, oldest first."""
+    return list(MessageEdit.objects.filter(message=message).order_by("id"))
 
 
 def threads_for_user(*, user) -> CountedRows:
@@ -59,53 +64,47 @@ def thread_view(*, thread_id: int, user_id: int) -> ThreadView:
 
 
 class ThreadMessages:
-    """The messages of a thread for `MessagePagination`: pages by offset (newest first) or by
-    keyset (`older_than`, newest first; `newer_than`, oldest first), and their total.
+    """The messages of a thread that one participant sees, for `MessagePagination`: pages by
+    offset (newest first) or by keyset (`older_than`, newest first; `newer_than`, oldest first),
+    and their total.
 
     Each page is one query that walks the (thread, -id) index from its start or from the key;
-    the total is the count the database keeps (`ThreadMessageCount`), so no page counts rows.
+    the total starts from the count the database keeps (`ThreadMessageCount`), so no page counts
+    the rows of a long thread.
     """
 
-    def __init__(self, thread: Thread) -> None:
-        self.thread_id = thread.pk
+    def __init__(self, thread: Thread, user) -> None:
+        self.where = {"user_id": user.pk, "thread_id": thread.pk}
 
     def count(self) -> int:
-        return queries.message_count(thread_id=self.thread_id)
+        return queries.message_count(**self.where)
 
     def __getitem__(self, window: slice) -> list[MessageView]:
         return queries.messages_newest_first(
-            thread_id=self.thread_id, offset=window.start, limit=window.stop - window.start
+            **self.where, offset=window.start, limit=window.stop - window.start
         )
 
     def older_than(self, message_id: int, limit: int) -> list[MessageView]:
-        return queries.messages_older_than(
-            thread_id=self.thread_id, message_id=message_id, limit=limit
-        )
+        return queries.messages_older_than(**self.where, message_id=message_id, limit=limit)
 
     def newer_than(self, message_id: int, limit: int) -> list[MessageView]:
-        return queries.messages_newer_than(
-            thread_id=self.thread_id, message_id=message_id, limit=limit
-        )
+        return queries.messages_newer_than(**self.where, message_id=message_id, limit=limit)
 
 
-def messages_for_thread(*, thread: Thread) -> ThreadMessages:
-    """Messages of a thread, newest first (ids follow arrival order), to paginate."""
-    return ThreadMessages(thread)
+def messages_for_thread(*, thread: Thread, user) -> ThreadMessages:
+    """The messages of a thread that `user` sees, newest first (ids follow arrival order), to
+    paginate."""
+    return ThreadMessages(thread, user)
 
 
 def unread_count_for_user(*, user) -> int:
     return queries.unread_count(user_id=user.pk)
 
 
-def unread_counts_for_users(*, user_ids) -> dict[int, int]:
-    """Each user's total unread count, in one query (the two participants of a live event)."""
-    counts = dict(
-        Message.objects.filter(recipient_id__in=user_ids, is_read=False)
-        .values_list("recipient_id")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-    return {user_id: counts.get(user_id, 0) for user_id in user_ids}
+def unread_counts_for_users(*, user_ids, thread_id: int) -> dict[int, tuple[int, int]]:
+    """Each user's unread count, in all and in the thread, in one query (the two participants
+    of a live event)."""
+    return queries.unread_counts(user_ids=tuple(user_ids), thread_id=thread_id)
 
 
 def subject_user(*, caller, user_id: int | None):

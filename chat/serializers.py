@@ -28,6 +28,12 @@ class MessageSerializer(OutputSerializer):
     is_read = serializers.BooleanField(
         help_text="Whether the recipient (the participant who did not send it) has read it."
     )
+    edited = serializers.DateTimeField(
+        allow_null=True, help_text="When its text was last edited; null if never."
+    )
+    deleted = serializers.BooleanField(
+        help_text="Deleted for everyone: a tombstone with an empty text, never unread."
+    )
 
 
 class ThreadSerializer(OutputSerializer):
@@ -72,6 +78,13 @@ class ThreadCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class MessageEditSerializer(OutputSerializer):
+    """An earlier text of a message, and until when it was its text."""
+
+    text = serializers.CharField()
+    until = serializers.DateTimeField()
+
+
 class MessageCreateSerializer(serializers.Serializer):
     text = StringField(
         max_length=MAX_TEXT_LENGTH,
@@ -83,6 +96,15 @@ class MessageCreateSerializer(serializers.Serializer):
         if not text.strip():
             raise serializers.ValidationError("The message cannot be empty or only white space.")
         return text
+
+
+class MessageDeleteQuerySerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(
+        choices=["everyone", "me"],
+        default="everyone",
+        help_text="everyone (the sender, within the edit window: a tombstone for both) or me "
+        "(any participant: hidden for the caller alone).",
+    )
 
 
 class SubjectUserQuerySerializer(serializers.Serializer):
@@ -106,6 +128,10 @@ class MessagePageQuerySerializer(serializers.Serializer):
 
 class MarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField(min_value=0)
+
+
+class ClearedSerializer(serializers.Serializer):
+    cleared = serializers.IntegerField(min_value=0)
 
 
 class UnreadCountSerializer(serializers.Serializer):

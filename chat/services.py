@@ -6,15 +6,21 @@ its live event (`chat.events`) only once that transaction has committed.
 """
 
 from collections import defaultdict
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from chat import events
-from chat.models import Message, Participant, Thread
+from chat.models import HiddenMessage, Message, MessageEdit, Participant, Thread
+from common.errors import Conflict
+
+# Earlier texts kept per message: the history an edit leaves, not an archive.
+HISTORY_KEPT = 100
 
 
 @transaction.atomic
@@ -124,7 +130,7 @@ def thread_mark_read(*, thread: Thread, user) -> list[int]:
     The unread ids are read before any write transaction: opening a thread with nothing new,
     the common case, then never queues for SQLite's single write lock (bench/RESULTS.md).
     """
-    unread = Message.objects.filter(thread=thread, recipient=user, is_read=False)
+    unread = Message.objects.filter(thread=thread, recipient=user, is_read=False, deleted=False)
     marked_ids = list(unread.order_by("id").values_list("id", flat=True))
     if not marked_ids:
         return marked_ids
@@ -144,26 +150,185 @@ def thread_mark_read(*, thread: Thread, user) -> list[int]:
 
 
 @transaction.atomic
-def messages_set_read(*, messages, is_read: bool) -> int:
-    """Set the read flag of many messages at once (the admin's bulk actions).
+def message_mark_unread(*, message: Message, user) -> list[int]:
+    """Make `message` and every later message sent to `user` in its thread unread again (to come
+    back to them later); returns the ids that changed. Tombstones and messages `user` deleted for
+    themselves stay as they are: neither can be unread."""
+    if message.recipient_id != user.pk:
+        raise PermissionDenied("Only the recipient can mark a message unread.")
+    changing = (
+        Message.objects.filter(
+            thread_id=message.thread_id,
+            recipient=user,
+            id__gte=message.pk,
+            is_read=True,
+            deleted=False,
+        )
+        .exclude(pk__in=HiddenMessage.objects.filter(user=user).values("message_id"))
+        .select_for_update()
+    )
+    marked_ids = list(changing.order_by("id").values_list("id", flat=True))
+    if marked_ids:
+        Message.objects.filter(pk__in=marked_ids).update(is_read=False)
+        transaction.on_commit(
+            partial(
+                events.messages_unread,
+                thread_id=message.thread_id,
+                participant_ids=(message.sender_id, message.recipient_id),
+                message_ids=marked_ids,
+            )
+        )
+    return marked_ids
 
-    Marking read tells both participants of each thread, as a recipient's own marking does;
-    there is no live event for marking unread, clients see it on their next REST read.
+
+def edit_window_open(message: Message) -> bool:
+    window = settings.MESSAGE_EDIT_WINDOW
+    return window == 0 or timezone.now() - message.created <= timedelta(seconds=window)
+
+
+def _locked(message: Message) -> Message:
+    """The message as it is now, its row locked until the transaction ends (PostgreSQL; SQLite's
+    IMMEDIATE transaction holds the write lock already): an edit and a delete of one message
+    then run one after the other, and each sees what the other did."""
+    locked = Message.objects.select_for_update().filter(pk=message.pk).first()
+    if locked is None:
+        raise Http404("No message found.")
+    return locked
+
+
+@transaction.atomic
+def message_edit(*, message: Message, user, text: str) -> Message:
+    """Replace the text of `user`'s own message, keeping the one it replaces in its history."""
+    if message.sender_id != user.pk:
+        raise PermissionDenied("Only its sender can edit a message.")
+    message = _locked(message)
+    if message.deleted:
+        raise Conflict("This message was deleted; it can no longer be edited.")
+    if not edit_window_open(message):
+        raise PermissionDenied("The time to edit this message has passed.")
+    if text == message.text:
+        return message  # nothing changes: no history, no event
+    now = timezone.now()
+    MessageEdit.objects.create(message=message, text=message.text, until=now)
+    kept = MessageEdit.objects.filter(message=message).order_by("-id")
+    oldest_kept = kept.values_list("id", flat=True)[HISTORY_KEPT - 1 : HISTORY_KEPT].first()
+    if oldest_kept is not None:
+        kept.filter(id__lt=oldest_kept).delete()
+    message.text, message.edited = text, now
+    message.save(update_fields=["text", "edited"])
+    transaction.on_commit(partial(events.message_updated, message))
+    return message
+
+
+@transaction.atomic
+def message_delete_for_everyone(*, message: Message, user=None) -> None:
+    """Turn the message into a tombstone for both participants: its text and history leave the
+    database, its id and place stay. `user` None is an operator, whom the window does not bind.
+    Deleting a tombstone again changes nothing."""
+    if user is not None and message.sender_id != user.pk:
+        raise PermissionDenied("Only its sender can delete a message for everyone.")
+    message = _locked(message)
+    if message.deleted:
+        return
+    if user is not None and not edit_window_open(message):
+        raise PermissionDenied("The time to delete this message for everyone has passed.")
+    Message.objects.filter(pk=message.pk).update(deleted=True, text="")
+    MessageEdit.objects.filter(message=message).delete()
+    transaction.on_commit(
+        partial(
+            events.message_deleted,
+            thread_id=message.thread_id,
+            message_id=message.pk,
+            user_ids=(message.sender_id, message.recipient_id),
+        )
+    )
+
+
+@transaction.atomic
+def message_hide(*, message: Message, user) -> None:
+    """Delete the message for `user` alone; the other participant still sees it.
+
+    Hiding a message sent to you marks it read: you have dealt with it, and a message you can no
+    longer see must not keep a badge you cannot clear.
     """
-    changing = messages.exclude(is_read=is_read)
-    read_by_thread = defaultdict(list)
-    if is_read:
-        for message_id, thread_id, sender_id, recipient_id in changing.values_list(
-            "id", "thread_id", "sender_id", "recipient_id"
-        ).order_by("id"):
-            read_by_thread[thread_id, sender_id, recipient_id].append(message_id)
-    changed = changing.update(is_read=is_read)
-    for (thread_id, sender_id, recipient_id), message_ids in read_by_thread.items():
+    HiddenMessage.objects.bulk_create(
+        [HiddenMessage(user=user, message=message)], ignore_conflicts=True
+    )
+    read_now = (
+        message.recipient_id == user.pk
+        and Message.objects.filter(pk=message.pk, is_read=False).update(is_read=True) > 0
+    )
+    if read_now:
         transaction.on_commit(
             partial(
                 events.messages_read,
+                thread_id=message.thread_id,
+                participant_ids=(message.sender_id, message.recipient_id),
+                message_ids=[message.pk],
+            )
+        )
+    transaction.on_commit(
+        partial(
+            events.message_deleted,
+            thread_id=message.thread_id,
+            message_id=message.pk,
+            user_ids=(user.pk,),
+        )
+    )
+
+
+@transaction.atomic
+def thread_clear(*, thread: Thread, user) -> int:
+    """Hide every current message of `thread` for `user` alone; returns how many were visible
+    (tombstones not counted). Unread ones among them are marked read, as `message_hide` does."""
+    seat = Participant.objects.select_for_update().get(thread=thread, user=user)
+    newest = Message.objects.filter(thread=thread).order_by("-id").values_list("id", flat=True)
+    newest = newest.first()
+    if newest is None or newest <= seat.cleared_through:
+        return 0
+    hidden = HiddenMessage.objects.filter(user=user, message__thread=thread)
+    visible = Message.objects.filter(
+        thread=thread, id__gt=seat.cleared_through, id__lte=newest, deleted=False
+    ).exclude(pk__in=hidden.values("message_id"))
+    cleared = visible.count()
+    read_now = list(
+        visible.filter(recipient=user, is_read=False).order_by("id").values_list("id", flat=True)
+    )
+    if read_now:
+        Message.objects.filter(pk__in=read_now).update(is_read=True)
+        transaction.on_commit(
+            partial(
+                events.messages_read,
+                thread_id=thread.pk,
+                participant_ids=(thread.user_low_id, thread.user_high_id),
+                message_ids=read_now,
+            )
+        )
+    seat.cleared_through = newest
+    seat.save(update_fields=["cleared_through"])
+    hidden.filter(message_id__lte=newest).delete()  # the bound hides them now
+    transaction.on_commit(partial(events.thread_cleared, thread_id=thread.pk, user_id=user.pk))
+    return cleared
+
+
+@transaction.atomic
+def messages_set_read(*, messages, is_read: bool) -> int:
+    """Set the read flag of many messages at once (the admin's bulk actions), telling both
+    participants of each thread as the recipient's own marking would. Tombstones never change."""
+    changing = messages.exclude(is_read=is_read).exclude(deleted=True)
+    by_thread = defaultdict(list)
+    for message_id, *thread_and_pair in changing.values_list(
+        "id", "thread_id", "sender_id", "recipient_id"
+    ).order_by("id"):
+        by_thread[tuple(thread_and_pair)].append(message_id)
+    changed = changing.update(is_read=is_read)
+    announce = events.messages_read if is_read else events.messages_unread
+    for (thread_id, *participant_ids), message_ids in by_thread.items():
+        transaction.on_commit(
+            partial(
+                announce,
                 thread_id=thread_id,
-                participant_ids=(sender_id, recipient_id),
+                participant_ids=tuple(participant_ids),
                 message_ids=message_ids,
             )
         )
@@ -171,7 +336,10 @@ def messages_set_read(*, messages, is_read: bool) -> int:
 
 
 @transaction.atomic
-def messages_delete(*, messages) -> int:
-    """Delete messages (moderation in the admin); returns how many went."""
-    deleted, _ = messages.delete()
+def messages_delete_for_everyone(*, messages) -> int:
+    """Tombstone many messages (the admin's moderation); returns how many were not already."""
+    deleted = 0
+    for message in messages.filter(deleted=False).order_by("id"):
+        message_delete_for_everyone(message=message)
+        deleted += 1
     return deleted

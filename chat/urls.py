@@ -11,6 +11,18 @@ urlpatterns = [
         name="thread-messages",
     ),
     path("threads/<int:thread_id>/read/", views.ThreadReadView.as_view(), name="thread-read"),
+    path("threads/<int:thread_id>/clear/", views.ThreadClearView.as_view(), name="thread-clear"),
+    path("messages/<int:message_id>/", views.MessageDetailView.as_view(), name="message-detail"),
+    path(
+        "messages/<int:message_id>/history/",
+        views.MessageHistoryView.as_view(),
+        name="message-history",
+    ),
     path("messages/<int:message_id>/read/", views.MessageReadView.as_view(), name="message-read"),
+    path(
+        "messages/<int:message_id>/unread/",
+        views.MessageUnreadView.as_view(),
+        name="message-unread",
+    ),
     path("messages/unread-count/", views.UnreadCountView.as_view(), name="unread-count"),
 ]

@@ -13,8 +13,11 @@ from rest_framework.response import Response
 from chat import selectors, services
 from chat.pagination import MessagePagination
 from chat.serializers import (
+    ClearedSerializer,
     MarkedSerializer,
     MessageCreateSerializer,
+    MessageDeleteQuerySerializer,
+    MessageEditSerializer,
     MessagePageQuerySerializer,
     MessageSerializer,
     SubjectUserQuerySerializer,
@@ -25,6 +28,9 @@ from chat.serializers import (
 from config.throttles import SendRateThrottle
 
 NOT_FOUND = OpenApiResponse(description="No such thread or message among the caller's.")
+NOT_YOURS = OpenApiResponse(
+    description="Not allowed: the message is the other participant's, or its window has passed."
+)
 
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -107,7 +113,7 @@ class MessageListCreateView(generics.GenericAPIView):
     )
     def get(self, request, thread_id: int):
         thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
-        messages = selectors.messages_for_thread(thread=thread)
+        messages = selectors.messages_for_thread(thread=thread, user=request.user)
         # Validated only when given: building a serializer to learn there is nothing to validate
         # was a measurable share of a first page (bench/RESULTS.md).
         if "before" in request.query_params or "after" in request.query_params:
@@ -176,3 +182,70 @@ class UnreadCountView(generics.GenericAPIView):
     def get(self, request):
         user = requested_subject(request)
         return Response({"unread_count": selectors.unread_count_for_user(user=user)})
+
+
+class ThreadClearView(generics.GenericAPIView):
+    serializer_class = ClearedSerializer
+
+    @extend_schema(request=None, responses={200: ClearedSerializer, 404: NOT_FOUND})
+    def post(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        cleared = services.thread_clear(thread=thread, user=request.user)
+        return Response({"cleared": cleared})
+
+
+class MessageDetailView(generics.GenericAPIView):
+    serializer_class = MessageSerializer
+
+    @extend_schema(
+        request=MessageCreateSerializer,
+        responses={
+            200: MessageSerializer,
+            403: NOT_YOURS,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The message was deleted for everyone."),
+        },
+    )
+    def patch(self, request, message_id: int):
+        message = selectors.message_for_participant(user=request.user, message_id=message_id)
+        data = MessageCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.message_edit(
+            message=message, user=request.user, text=data.validated_data["text"]
+        )
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(
+        parameters=[MessageDeleteQuerySerializer],
+        responses={204: None, 403: NOT_YOURS, 404: NOT_FOUND},
+    )
+    def delete(self, request, message_id: int):
+        message = selectors.message_for_participant(user=request.user, message_id=message_id)
+        query = MessageDeleteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["scope"] == "me":
+            services.message_hide(message=message, user=request.user)
+        else:
+            services.message_delete_for_everyone(message=message, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageHistoryView(generics.GenericAPIView):
+    serializer_class = MessageEditSerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: MessageEditSerializer(many=True), 404: NOT_FOUND})
+    def get(self, request, message_id: int):
+        message = selectors.message_for_participant(user=request.user, message_id=message_id)
+        edits = selectors.message_history(message=message)
+        return Response(MessageEditSerializer(edits, many=True).data)
+
+
+class MessageUnreadView(generics.GenericAPIView):
+    serializer_class = MarkedSerializer
+
+    @extend_schema(request=None, responses={200: MarkedSerializer, 403: None, 404: NOT_FOUND})
+    def post(self, request, message_id: int):
+        message = selectors.message_for_participant(user=request.user, message_id=message_id)
+        marked_ids = services.message_mark_unread(message=message, user=request.user)
+        return Response({"marked": len(marked_ids)})

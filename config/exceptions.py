@@ -1,10 +1,13 @@
-"""The REST exception handler: DRF's, plus Django's `ValidationError` from services as a 400 and
-a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` as a 413 (DRF would let both become a 500)."""
+"""The REST exception handler: DRF's, plus Django's `ValidationError` from services as a 400,
+`common.errors.Conflict` as a 409 and a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` as a 413
+(DRF would let all three become a 500)."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
+
+from common.errors import Conflict
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -13,7 +16,15 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, Conflict):
+        exc = ConflictError(str(exc))
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
     if isinstance(exc, DjangoValidationError):

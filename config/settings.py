@@ -200,6 +200,12 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
+# Seconds after sending during which the sender may edit a message or delete it for everyone;
+# 0 means no limit (never "never": a sender can always at least hide a message for themselves).
+MESSAGE_EDIT_WINDOW = env_int("MESSAGE_EDIT_WINDOW", 2 * 24 * 3600)
+if MESSAGE_EDIT_WINDOW < 0:
+    raise ImproperlyConfigured("MESSAGE_EDIT_WINDOW is in seconds, 0 or more (0: no limit).")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),

@@ -76,8 +76,7 @@ def test_messages_deleted_anyhow_are_uncounted_only_in_their_own_thread(
     messages = [make_message(thread, alice) for _ in range(6)]
     make_message(other, outsider)
 
-    services.messages_delete(messages=Message.objects.filter(pk__in=[m.pk for m in messages[:2]]))
-    Message.objects.filter(pk=messages[2].pk).delete()
+    Message.objects.filter(pk__in=[m.pk for m in messages[:3]]).delete()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {MESSAGE} WHERE id = %s", [messages[3].pk])  # noqa: S608
 

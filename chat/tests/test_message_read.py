@@ -27,6 +27,8 @@ def test_the_recipient_marks_it_read_and_gets_the_message(client_for, alice, bob
         "text": "for alice",
         "created": response.json()["created"],
         "is_read": True,
+        "edited": None,
+        "deleted": False,
     }
     assert Message.objects.get(pk=message.pk).is_read is True
 

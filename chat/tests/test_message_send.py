@@ -23,6 +23,8 @@ def test_sends_a_message_from_the_caller_to_the_other_participant(client_for, al
         "text": "hello bob",
         "created": response.json()["created"],
         "is_read": False,
+        "edited": None,
+        "deleted": False,
     }
     assert (message.sender, message.recipient) == (alice, bob)
 

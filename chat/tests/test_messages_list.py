@@ -42,6 +42,8 @@ def test_messages_come_newest_first_in_the_message_shape(client_for, alice, bob,
         "text": "second",
         "created": body["results"][0]["created"],
         "is_read": False,
+        "edited": None,
+        "deleted": False,
     }
     assert body["results"][0]["created"] >= body["results"][1]["created"]
 

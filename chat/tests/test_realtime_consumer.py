@@ -148,8 +148,9 @@ async def test_message_created_reaches_both_participants_not_the_outsider(people
     expected_message = MessageSerializer(message).data
     for_alice = await sockets["alice"].receive_json_from()
     for_bob = await sockets["bob"].receive_json_from()
-    assert for_alice == {"type": "message.created", "message": expected_message, "unread_count": 0}
-    assert for_bob == {"type": "message.created", "message": expected_message, "unread_count": 1}
+    created = {"type": "message.created", "message": expected_message}
+    assert for_alice == {**created, "unread_count": 0, "thread_unread_count": 0}
+    assert for_bob == {**created, "unread_count": 1, "thread_unread_count": 1}
     assert await sockets["mallory"].receive_nothing()
     for communicator in sockets.values():
         await communicator.disconnect()
@@ -176,8 +177,9 @@ async def test_thread_read_tells_both_with_each_ones_unread_count(people, chat):
     await db_async(services.thread_mark_read)(thread=chat, user=bob)
 
     base = {"type": "message.read", "thread": chat.pk, "message_ids": [first.pk, second.pk]}
-    assert await sockets["alice"].receive_json_from() == {**base, "unread_count": 0}
-    assert await sockets["bob"].receive_json_from() == {**base, "unread_count": 0}
+    unread = {"unread_count": 0, "thread_unread_count": 0}
+    assert await sockets["alice"].receive_json_from() == {**base, **unread}
+    assert await sockets["bob"].receive_json_from() == {**base, **unread}
     assert await sockets["mallory"].receive_nothing()
     for communicator in sockets.values():
         await communicator.disconnect()
@@ -195,6 +197,7 @@ async def test_single_read_sends_one_event_and_repeating_sends_none(people, chat
         "thread": chat.pk,
         "message_ids": [first.pk],
         "unread_count": 0,
+        "thread_unread_count": 0,
     }
     await db_async(services.message_mark_read)(message=first, user=bob)
     assert await alice_socket.receive_nothing()

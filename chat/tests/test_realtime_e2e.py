@@ -80,7 +80,12 @@ def test_message_posted_on_a_reaches_socket_on_b(servers):
         )
         assert status == 201
         frame = json.loads(bob_socket.recv(timeout=10))
-        assert frame == {"type": "message.created", "message": message, "unread_count": 1}
+        assert frame == {
+            "type": "message.created",
+            "message": message,
+            "unread_count": 1,
+            "thread_unread_count": 1,
+        }
 
         status, _ = server_b.call("POST", f"/api/threads/{thread['id']}/read/", token=bob)
         assert status == 200
@@ -92,4 +97,5 @@ def test_message_posted_on_a_reaches_socket_on_b(servers):
             "thread": thread["id"],
             "message_ids": [message["id"]],
             "unread_count": 0,
+            "thread_unread_count": 0,
         }

@@ -76,6 +76,8 @@ def test_each_entry_has_its_last_message_and_the_callers_unread_count(
         "text": "three",
         "created": alice_view[thread.pk]["last_message"]["created"],
         "is_read": False,
+        "edited": None,
+        "deleted": False,
     }
     assert alice_view[thread.pk]["unread_count"] == 3
     assert bob_view[thread.pk]["unread_count"] == 1

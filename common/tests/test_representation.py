@@ -51,7 +51,7 @@ def test_under_another_active_time_zone(thread, alice):
 
 def test_a_message_as_sent_and_as_listed(thread, alice):
     sent = make_message(thread, alice, "the same")
-    (listed,) = selectors.messages_for_thread(thread=thread)[0:20]
+    (listed,) = selectors.messages_for_thread(thread=thread, user=alice)[0:20]
 
     assert MessageSerializer(listed).data == MessageSerializer(sent).data
 

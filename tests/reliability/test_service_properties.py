@@ -151,7 +151,7 @@ class ChatServices(RuleBasedStateMachine):
             assert len(listed) == sum(index in pair for pair in self.threads)
             assert sum(thread.unread_count for thread in listed) == total
             for thread in Thread.objects.all():
-                kept = selectors.messages_for_thread(thread=thread).count()
+                kept = selectors.messages_for_thread(thread=thread, user=thread.user_low).count()
                 assert kept == thread.messages.count()
             for thread in listed:
                 pair = next(p for p, t in self.threads.items() if t.pk == thread.id)
