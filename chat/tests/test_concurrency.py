@@ -1,5 +1,6 @@
 """Races between real threads on the file-backed SQLite test database (WAL, IMMEDIATE
-transactions, busy timeout, as in production): the database keeps one thread per pair."""
+transactions, busy timeout, as in production), or PostgreSQL with DATABASE_URL: the database
+keeps one thread per pair, and racing changes end in a state some order of them would give."""
 
 import threading
 from collections import Counter
@@ -7,8 +8,9 @@ from collections import Counter
 import pytest
 from django.db import connection, connections
 
-from chat import selectors
-from chat.models import Message, Participant, Thread
+from chat import selectors, services
+from chat.models import Message, MessageEdit, Participant, Thread
+from chat.tests.factories import make_message
 
 WORKERS = 8
 
@@ -122,3 +124,63 @@ def test_a_message_sent_to_a_thread_deleted_meanwhile_is_a_404(
 
     assert response.status_code == 404
     assert not Message.objects.exists()
+
+
+ROUNDS = 4
+
+
+def test_an_edit_racing_a_delete_ends_as_a_tombstone_either_way(client_for, alice, thread):
+    client = client_for(alice)
+    for round_number in range(ROUNDS):
+        message = make_message(thread, alice, f"round {round_number}")
+        url = f"/api/messages/{message.pk}/"
+
+        edit, delete = run_at_once(
+            [
+                lambda url=url: client.patch(url, {"text": "edited"}, format="json"),
+                lambda url=url: client.delete(url),
+            ]
+        )
+
+        assert edit.status_code in (200, 409), edit.content  # 409: the delete came first
+        assert delete.status_code == 204
+        stored = Message.objects.get(pk=message.pk)
+        assert (stored.deleted, stored.text) == (True, "")
+        assert not MessageEdit.objects.filter(message=message).exists()
+
+
+def test_two_edits_at_once_leave_one_text_and_the_other_in_the_history(client_for, alice, thread):
+    client = client_for(alice)
+    for round_number in range(ROUNDS):
+        message = make_message(thread, alice, "original")
+        url = f"/api/messages/{message.pk}/"
+
+        responses = run_at_once(
+            [lambda url=url, text=text: client.patch(url, {"text": text}, format="json")
+             for text in ("first", "second")]
+        )  # fmt: skip
+
+        assert [r.status_code for r in responses] == [200, 200], round_number
+        final = Message.objects.get(pk=message.pk).text
+        other = {"first", "second"} - {final}
+        history = list(MessageEdit.objects.filter(message=message).values_list("text", flat=True))
+        assert history == ["original", *other]
+
+
+def test_mark_read_racing_mark_unread_leaves_a_state_the_counts_agree_with(
+    client_for, alice, bob, thread
+):
+    client = client_for(bob)
+    for _ in range(ROUNDS):
+        message = make_message(thread, alice, "for bob")
+        services.message_mark_read(message=message, user=bob)
+        run_at_once(
+            [
+                lambda m=message: client.post(f"/api/messages/{m.pk}/unread/"),
+                lambda m=message: client.post(f"/api/messages/{m.pk}/read/"),
+            ]
+        )
+        unread = Message.objects.filter(recipient=bob, is_read=False).count()
+        assert client.get("/api/messages/unread-count/").json() == {"unread_count": unread}
+        assert client.get(f"/api/threads/{thread.pk}/").json()["unread_count"] == unread
+        Message.objects.filter(pk=message.pk).update(is_read=True)
