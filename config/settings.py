@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body has the fields its endpoint requires (an edit needs its text), not an
+    # all-optional copy.
+    "COMPONENT_SPLIT_PATCH": False,
     "SCHEMA_PATH_PREFIX": "/api/",
     # The docs page loads only this service's own static files, so it works offline and tells no
     # third party who reads it: Swagger UI comes from drf-spectacular-sidecar, and its validator

@@ -58,6 +58,7 @@ def fuzz_world(db, settings, keep_connection_across_requests):
             ("POST", "/api/auth/token/refresh/"): {"refresh": refresh},
             ("POST", "/api/auth/token/verify/"): {"token": refresh},
             ("POST", "/api/auth/logout/"): {"refresh": refresh},
+            ("PATCH", "/api/messages/{message_id}/"): {"text": "edited by the fuzzer"},
         },
         thread_id=[with_bob.pk, with_carol.pk],
         message_id=[message.pk for message in messages],
