@@ -130,7 +130,8 @@ export function createSync(store) {
       const conversation = store.state.conversation;
       if (conversation) await catchUpConversation(conversation);
     } catch (error) {
-      report(error);
+      // Not found: the open thread was deleted meanwhile, which reloading the list settles.
+      if (!isNotFound(error)) report(error);
     }
   }
 

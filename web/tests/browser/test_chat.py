@@ -305,3 +305,31 @@ def test_what_happens_while_the_socket_is_down_arrives_after_reconnect(
     expect(thread_link(page, wes).locator(".badge")).to_have_text("1 unread")
     expect(page).to_have_title("(1) Chat")
     expect(page.locator(".thread").first).to_contain_text(wes.username)
+
+
+def test_the_open_conversation_deleted_while_the_socket_is_down_closes_after_reconnect(
+    open_page, make_user, server
+):
+    xena, yuri = make_user("xena"), make_user("yuri")
+    thread = yuri.thread_with(xena)
+    yuri.send(thread, "soon gone")
+    page = open_page()
+    live = LiveSwitch(page)
+    log_in(page, server, xena.username)
+    thread_link(page, yuri).click()
+    expect(page.locator(".message")).to_have_count(1)
+
+    live.cut()
+    interrupted = page.get_by_role("status").filter(has_text="Live updates are interrupted")
+    expect(interrupted).to_be_visible()
+    yuri.call("DELETE", f"/api/threads/{thread}/")
+    live.restore()
+
+    expect(interrupted).to_be_hidden()
+    deleted = f"The conversation with {yuri.username} was deleted."
+    expect(page.get_by_role("region", name="No conversation open")).to_have_text(deleted)
+    expect(page.locator("#conversation")).to_be_hidden()
+    expect(page.locator(".thread")).to_have_count(0)
+    assert page.evaluate("window.location.hash") == "#/"
+    # No error either: one would show for six seconds.
+    expect(page.get_by_role("status")).to_be_hidden(timeout=3000)
