@@ -21,7 +21,7 @@ function signedOut() {
     signedOutNotice: "",
     me: null,
     threads: new Map(), // id → Thread (API.md): the pages loaded, and any thread opened
-    threadsLoaded: false,
+    threadsLoaded: false, // the first page has arrived
     moreThreads: null, // the URL of the next page of threads
     unread: 0, // messages to me not read yet, in all threads
     conversation: null, // the open thread's messages, see `newConversation`
@@ -140,8 +140,8 @@ function messageRead(state, { thread: id, message_ids: ids, unread_count: unread
   if (thread?.last_message && read(thread.last_message) !== thread.last_message) {
     putThread(state, { ...thread, last_message: read(thread.last_message) });
   }
-  // My total changed, so I read them: elsewhere, unless this page is marking the thread (its
-  // answer gives the thread's count), so the thread's count must be fetched.
+  // My own total changed, so I read them: in another tab, unless this page is marking the thread
+  // (its answer updates the count). Only a fetch tells the thread's new count.
   if (thread && myUnreadChanged && state.marking !== id) return { threads: [id] };
 }
 
@@ -156,7 +156,7 @@ function threadDeleted(state, { thread: id }) {
       : `The conversation with ${otherOf(thread, state.me).username} was deleted.`;
   if (state.conversation?.threadId === id) closeConversation(state, notice);
   announce(state, notice);
-  return { unread: true };
+  return { unread: true }; // its unread messages are gone from the total
 }
 
 /**
