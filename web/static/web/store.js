@@ -182,13 +182,14 @@ const HANDLERS = {
     Object.assign(state, { me, connection: "ok", error: null });
   },
   "threads.loaded"(state, { threads, next, unread_count: unread }) {
-    const open = state.conversation && state.threads.get(state.conversation.threadId);
+    const openId = state.conversation?.threadId;
+    const open = state.threads.get(openId);
     state.threads = new Map(threads.map((thread) => [thread.id, thread]));
     Object.assign(state, { threadsLoaded: true, moreThreads: next, unread });
     // The open thread may be further down the list, or deleted while this page was not told.
-    if (open && !state.threads.has(open.id)) {
-      state.threads.set(open.id, open);
-      return { threads: [open.id] };
+    if (openId && !state.threads.has(openId)) {
+      if (open) state.threads.set(openId, open);
+      return { threads: [openId] };
     }
   },
   "threads.more"(state, { threads, next }) {
