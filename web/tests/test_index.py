@@ -48,7 +48,22 @@ def test_index_answers_only_get_and_head(client):
 
 
 @pytest.mark.parametrize(
-    "name", ["app.js", "api.js", "socket.js", "messages.js", "dom.js", "app.css"]
+    "name",
+    [
+        "app.js",
+        "api.js",
+        "socket.js",
+        "store.js",
+        "sync.js",
+        "banner.js",
+        "login.js",
+        "threadlist.js",
+        "people.js",
+        "conversation.js",
+        "messages.js",
+        "dom.js",
+        "app.css",
+    ],
 )
 def test_static_assets_are_found(name):
     assert finders.find(f"web/{name}")

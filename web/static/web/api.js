@@ -36,6 +36,19 @@ export class SessionExpired extends Error {
   }
 }
 
+/** What to tell the user about a failed request. */
+export function messageFor(error) {
+  if (error instanceof NetworkError) return "The server cannot be reached. Check your connection.";
+  if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
+    return `Too many requests. Try again in ${error.retryAfter} s.`;
+  }
+  if (error instanceof ApiError || error instanceof SessionExpired) return error.message;
+  console.error(error);
+  return "Something went wrong. Please try again.";
+}
+
+export const isNotFound = (error) => error instanceof ApiError && error.status === 404;
+
 function describe(status, data) {
   if (status === 429) return "Too many attempts. Please wait a moment and try again.";
   if (data && typeof data === "object") {

@@ -18,6 +18,19 @@ export function h(tag, attributes = {}, ...children) {
 
 export const byId = (id) => document.getElementById(id);
 
+/** Sets `element`'s text only when it differs, so that a live region does not announce again. */
+export function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+/** A user's initial on a colour of their own. */
+export function avatar(username) {
+  const element = h("span", { class: "avatar", "aria-hidden": "true" }, username[0].toUpperCase());
+  const hue = [...username].reduce((sum, char) => (sum * 31 + char.codePointAt(0)) % 360, 7);
+  element.style.setProperty("--hue", hue);
+  return element;
+}
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from web.tests.browser.harness import PASSWORD
+from web.tests.browser.harness import PASSWORD, log_in
 
 
 def message_box(page):
@@ -242,3 +242,94 @@ def test_a_refused_refresh_token_ends_the_session(open_page, make_user, server):
     expect(page.get_by_text("Your session has expired. Please log in again.")).to_be_visible()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     assert page.evaluate("localStorage.getItem('chat.tokens')") is None
+
+
+class LiveSwitch:
+    """Routes the page's WebSockets through the test, which can cut them and refuse new ones
+    while REST keeps working: whatever reaches the page meanwhile came through REST."""
+
+    def __init__(self, page):
+        self.up = True
+        self.open = []
+        page.route_web_socket(re.compile(r"/ws/chat/"), self.connect)
+
+    def connect(self, page_side):
+        if not self.up:
+            page_side.close(code=1011, reason="cut by the test")
+            return
+        self.open.append((page_side, page_side.connect_to_server()))
+
+    def cut(self):
+        self.up = False
+        for page_side, server_side in self.open:
+            page_side.close(code=1011, reason="cut by the test")
+            server_side.close()
+        self.open.clear()
+
+    def restore(self):
+        self.up = True
+
+
+def test_what_happens_while_the_socket_is_down_arrives_after_reconnect(
+    open_page, make_user, server
+):
+    uma, vic, wes = make_user("uma"), make_user("vic"), make_user("wes")
+    with_vic, with_wes = vic.thread_with(uma), wes.thread_with(uma)
+    vic.send(with_vic, "before")
+    wes.send(with_wes, "old news")
+    uma.call("POST", f"/api/threads/{with_wes}/read/")
+    page = open_page()
+    live = LiveSwitch(page)
+    log_in(page, server, uma.username)
+    thread_link(page, vic).click()
+    expect(page.locator(".message")).to_have_count(1)
+    message_box(page).fill("are you reading?")
+    message_box(page).press("Enter")
+    expect(page.locator(".message.mine .receipt")).to_have_text("✓ Sent")
+    expect(page).to_have_title("Chat")
+
+    live.cut()
+    interrupted = page.get_by_role("status").filter(has_text="Live updates are interrupted")
+    expect(interrupted).to_be_visible()
+    vic.call("POST", f"/api/threads/{with_vic}/read/")
+    vic.send(with_vic, "sent while your socket was down")
+    wes.send(with_wes, "you missed this")
+    live.restore()
+
+    expect(interrupted).to_be_hidden()
+    expect(page.locator(".message.theirs").last).to_have_text(
+        re.compile("sent while your socket was down")
+    )
+    expect(page.locator(".message.mine .receipt")).to_have_text("✓✓ Read")
+    expect(thread_link(page, wes)).to_contain_text("you missed this")
+    expect(thread_link(page, wes).locator(".badge")).to_have_text("1 unread")
+    expect(page).to_have_title("(1) Chat")
+    expect(page.locator(".thread").first).to_contain_text(wes.username)
+
+
+def test_the_open_conversation_deleted_while_the_socket_is_down_closes_after_reconnect(
+    open_page, make_user, server
+):
+    xena, yuri = make_user("xena"), make_user("yuri")
+    thread = yuri.thread_with(xena)
+    yuri.send(thread, "soon gone")
+    page = open_page()
+    live = LiveSwitch(page)
+    log_in(page, server, xena.username)
+    thread_link(page, yuri).click()
+    expect(page.locator(".message")).to_have_count(1)
+
+    live.cut()
+    interrupted = page.get_by_role("status").filter(has_text="Live updates are interrupted")
+    expect(interrupted).to_be_visible()
+    yuri.call("DELETE", f"/api/threads/{thread}/")
+    live.restore()
+
+    expect(interrupted).to_be_hidden()
+    deleted = f"The conversation with {yuri.username} was deleted."
+    expect(page.get_by_role("region", name="No conversation open")).to_have_text(deleted)
+    expect(page.locator("#conversation")).to_be_hidden()
+    expect(page.locator(".thread")).to_have_count(0)
+    assert page.evaluate("window.location.hash") == "#/"
+    # No error either: one would show for six seconds.
+    expect(page.get_by_role("status")).to_be_hidden(timeout=3000)

@@ -1,0 +1,380 @@
+/**
+ * Keeps the store in step with the server: the socket's live events, REST answers applied as
+ * events, catching up through REST after a reconnect, and the requests the page makes (send,
+ * mark read, delete, start a conversation, find people).
+ */
+
+import {
+  NetworkError,
+  SessionExpired,
+  accessToken,
+  api,
+  isNotFound,
+  messageFor,
+  newKey,
+  renewTokens,
+} from "./api.js";
+import { LiveSocket } from "./socket.js";
+
+const THREAD_PAGE_SIZE = 50;
+const MESSAGE_PAGE_SIZE = 30;
+const CATCH_UP_PAGE_SIZE = 100;
+const TYPING_SEND_EVERY_MS = 3000;
+const BOOT_RETRY_MS = 5000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const messagesPath = (threadId) => `/api/threads/${threadId}/messages/`;
+
+export function createSync(store) {
+  const socket = new LiveSocket({
+    token: accessToken,
+    onEvent: receive,
+    onState: socketStateChanged,
+    onAuthFailed: renewTokens,
+  });
+  // For each REST answer on its way, the events that arrived meanwhile.
+  const racing = new Set();
+  let session = 0; // counts sessions, so that a retry of an ended one stops
+  let typingSentAt = 0;
+
+  /* ---- Events ---- */
+
+  /** A server event: live, or made from a REST answer when catching up. */
+  function receive(event) {
+    if (event.type === "error") {
+      console.warn("Server event error:", event.detail);
+      return;
+    }
+    for (const missed of racing) missed.push(event);
+    settle(event);
+  }
+
+  /** Applies `event`, fetches what it left stale, and marks the open thread read if it is seen. */
+  function settle(event) {
+    if (!store.state.me) return;
+    const stale = store.apply(event);
+    for (const id of stale?.threads ?? []) refreshThread(id);
+    if (stale?.unread) loadUnread().catch(report);
+    markSeen();
+  }
+
+  /**
+   * Applies the event that `request()` makes of a REST answer. Events that arrived meanwhile may
+   * or may not be in the answer, so they are applied again after it.
+   */
+  async function snapshot(request) {
+    const me = store.state.me;
+    const missed = [];
+    racing.add(missed);
+    let event;
+    try {
+      event = await request();
+    } finally {
+      racing.delete(missed);
+    }
+    if (store.state.me !== me) return; // an answer for a session that has ended
+    settle(event);
+    for (const again of missed) settle(again);
+  }
+
+  /* ---- Failures and the connection ---- */
+
+  const setConnection = (status) => store.apply({ type: "connection", status });
+
+  /** For failures with no better place to be shown. */
+  function report(error) {
+    if (error instanceof SessionExpired) return;
+    if (error instanceof NetworkError) {
+      diagnoseConnection();
+      return;
+    }
+    store.apply({ type: "error.shown", text: messageFor(error) });
+  }
+
+  async function diagnoseConnection() {
+    if (!navigator.onLine) return setConnection("offline");
+    let healthy = false;
+    try {
+      healthy = (await fetch("/healthz", { cache: "no-store" })).ok;
+    } catch {
+      healthy = false;
+    }
+    if (socket.isOpen) return;
+    setConnection(healthy ? "reconnecting" : "server");
+  }
+
+  function socketStateChanged(socketState) {
+    if (socketState === "open") {
+      setConnection("ok");
+      catchUp();
+    } else {
+      diagnoseConnection();
+    }
+  }
+
+  function cameOnline() {
+    if (socket.isOpen) {
+      setConnection("ok");
+      catchUp();
+    } else {
+      setConnection("reconnecting");
+      socket.retryNow();
+    }
+  }
+
+  /** After a reconnect: whatever the closed socket missed, through REST. */
+  async function catchUp() {
+    if (!store.state.me) return;
+    try {
+      await loadThreads();
+      const conversation = store.state.conversation;
+      if (conversation) await catchUpConversation(conversation);
+    } catch (error) {
+      // Not found: the open thread was deleted meanwhile, which reloading the list settles.
+      if (!isNotFound(error)) report(error);
+    }
+  }
+
+  /** The messages newer than the newest shown and the latest read receipts, as live events. */
+  async function catchUpConversation({ threadId, loaded, messages }) {
+    if (!loaded || !messages.length) return loadFirst(threadId);
+    const stillOpen = () => store.state.conversation?.threadId === threadId;
+    let after = messages.at(-1).id;
+    for (;;) {
+      const query = `after=${after}&limit=${CATCH_UP_PAGE_SIZE}`;
+      const page = await api(`${messagesPath(threadId)}?${query}`);
+      if (!stillOpen()) return;
+      for (const message of page.results) receive({ type: "message.created", message });
+      if (!page.next || page.results.length === 0) break;
+      after = page.results.at(-1).id;
+    }
+    const latest = await api(`${messagesPath(threadId)}?limit=${MESSAGE_PAGE_SIZE}`);
+    const read = latest.results.filter((message) => message.is_read).map(({ id }) => id);
+    if (stillOpen()) receive({ type: "message.read", thread: threadId, message_ids: read });
+  }
+
+  /* ---- The session ---- */
+
+  /** Opens the chat for the stored tokens; resolves once the thread list is loaded or failed. */
+  async function enter() {
+    const current = ++session;
+    store.apply({ type: "session.started" });
+    let me = null;
+    while (!me) {
+      try {
+        me = await api("/api/users/me/");
+      } catch (error) {
+        if (error instanceof SessionExpired) return;
+        // The chat shows, empty, and the banner says why until the server answers.
+        setConnection(error instanceof NetworkError ? "server" : "ok");
+        if (!(error instanceof NetworkError)) report(error);
+        await sleep(BOOT_RETRY_MS);
+      }
+      if (current !== session) return;
+    }
+    store.apply({ type: "me.loaded", me });
+    socket.start();
+    await loadThreads().catch(report);
+  }
+
+  function leave(notice = "") {
+    session += 1;
+    socket.stop();
+    store.apply({ type: "session.ended", notice });
+  }
+
+  /* ---- Threads ---- */
+
+  function loadThreads() {
+    return snapshot(async () => {
+      const [page, { unread_count }] = await Promise.all([
+        api(`/api/threads/?limit=${THREAD_PAGE_SIZE}`),
+        api("/api/messages/unread-count/"),
+      ]);
+      return { type: "threads.loaded", threads: page.results, next: page.next, unread_count };
+    });
+  }
+
+  async function loadMoreThreads() {
+    const next = store.state.moreThreads;
+    if (!next) return;
+    try {
+      await snapshot(async () => {
+        const page = await api(next);
+        return { type: "threads.more", threads: page.results, next: page.next };
+      });
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  function loadUnread() {
+    return snapshot(async () => ({
+      type: "unread.loaded",
+      ...(await api("/api/messages/unread-count/")),
+    }));
+  }
+
+  function loadThread(id) {
+    return snapshot(async () => ({
+      type: "thread.loaded",
+      thread: await api(`/api/threads/${id}/`),
+    }));
+  }
+
+  async function refreshThread(id) {
+    try {
+      await loadThread(id);
+    } catch (error) {
+      if (isNotFound(error)) settle({ type: "thread.deleted", thread: id });
+      else report(error);
+    }
+  }
+
+  /** The conversation with `user`, created if there is none (a failure is thrown). */
+  async function startThread(user) {
+    const thread = await api("/api/threads/", {
+      method: "POST",
+      body: { participants: [user.id] },
+    });
+    settle({ type: "thread.loaded", thread });
+    return thread;
+  }
+
+  async function deleteThread(id) {
+    store.apply({ type: "thread.deleting", thread: id });
+    try {
+      await api(`/api/threads/${id}/`, { method: "DELETE" });
+    } catch (error) {
+      if (!isNotFound(error)) return report(error);
+    }
+    settle({ type: "thread.deleted", thread: id });
+  }
+
+  /** Up to ten other users whose names match `query` (a failure is thrown). */
+  async function findPeople(query) {
+    const page = await api(`/api/users/?search=${encodeURIComponent(query)}&limit=10`);
+    return page.results.filter((user) => user.id !== store.state.me.id);
+  }
+
+  /* ---- The open conversation ---- */
+
+  async function openConversation(id) {
+    store.apply({ type: "conversation.opened", thread: id });
+    if (!store.state.threads.has(id)) {
+      try {
+        await loadThread(id);
+      } catch (error) {
+        if (!isNotFound(error)) return report(error);
+        const notice = "That conversation does not exist.";
+        store.apply({ type: "conversation.closed", thread: id, notice });
+        return;
+      }
+    }
+    if (store.state.conversation?.threadId === id) await loadFirst(id).catch(report);
+  }
+
+  const closeConversation = () => store.apply({ type: "conversation.closed" });
+
+  /** The newest page of `threadId`'s messages, or the one before message `before`, as the event
+   * that applies it. */
+  async function messagesPage(threadId, before) {
+    const keyset = before === undefined ? "" : `before=${before}&`;
+    const page = await api(`${messagesPath(threadId)}?${keyset}limit=${MESSAGE_PAGE_SIZE}`);
+    const { results: messages, next } = page;
+    return { type: "messages.loaded", thread: threadId, messages, next, before };
+  }
+
+  function loadFirst(threadId) {
+    return snapshot(() => messagesPage(threadId));
+  }
+
+  /** The page of messages before the oldest shown (keyset: `?before=<id>`). */
+  async function loadOlder() {
+    const conversation = store.state.conversation;
+    if (!conversation?.loaded || !conversation.hasMore || conversation.loadingOlder) return;
+    const { threadId, messages } = conversation;
+    if (!messages.length) return;
+    store.apply({ type: "history.loading", thread: threadId, loading: true });
+    try {
+      await snapshot(() => messagesPage(threadId, messages[0].id));
+    } catch (error) {
+      store.apply({ type: "history.loading", thread: threadId, loading: false });
+      report(error);
+    }
+  }
+
+  /** Marks the open thread read when the reader can see it: page visible and focused. */
+  async function markSeen() {
+    const { conversation, threads, marking } = store.state;
+    const thread = conversation?.loaded && threads.get(conversation.threadId);
+    if (!thread?.unread_count || marking !== null) return;
+    if (document.visibilityState !== "visible" || !document.hasFocus()) return;
+    store.apply({ type: "marking.started", thread: thread.id });
+    const seen = thread.unread_count;
+    try {
+      await api(`/api/threads/${thread.id}/read/`, { method: "POST" });
+    } catch (error) {
+      // Not settled: that would try again at once.
+      store.apply({ type: "marking.finished", thread: thread.id, marked: 0 });
+      report(error);
+      return;
+    }
+    // Settled, so that messages that came meanwhile are marked in turn.
+    settle({ type: "marking.finished", thread: thread.id, marked: seen });
+    loadUnread().catch(report);
+  }
+
+  function send(text) {
+    typingSentAt = 0;
+    post(store.state.conversation.threadId, text, newKey());
+  }
+
+  /** Sends a message that failed again, under its first Idempotency-Key. */
+  function retry(key) {
+    const conversation = store.state.conversation;
+    const entry = conversation?.pending.get(key);
+    if (entry) post(conversation.threadId, entry.text, key);
+  }
+
+  async function post(threadId, text, key) {
+    store.apply({ type: "send.started", thread: threadId, key, text });
+    try {
+      const message = await api(messagesPath(threadId), {
+        method: "POST",
+        body: { text },
+        headers: { "Idempotency-Key": key },
+      });
+      settle({ type: "send.confirmed", key, message });
+    } catch (error) {
+      store.apply({ type: "send.failed", thread: threadId, key, error: messageFor(error) });
+      if (error instanceof NetworkError) diagnoseConnection();
+    }
+  }
+
+  function sendTyping() {
+    const conversation = store.state.conversation;
+    if (!conversation || Date.now() - typingSentAt < TYPING_SEND_EVERY_MS) return;
+    typingSentAt = Date.now();
+    socket.send({ type: "typing", thread: conversation.threadId });
+  }
+
+  return {
+    enter,
+    leave,
+    wentOffline: () => setConnection("offline"),
+    cameOnline,
+    tokensRenewed: () => socket.renew(),
+    loadMoreThreads,
+    startThread,
+    deleteThread,
+    findPeople,
+    openConversation,
+    closeConversation,
+    loadOlder,
+    markSeen,
+    send,
+    retry,
+    sendTyping,
+  };
+}

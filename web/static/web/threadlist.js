@@ -1,0 +1,77 @@
+/**
+ * The list of conversations, newest activity first, each with its last message and unread
+ * badge; and the unread total in the page title.
+ */
+
+import { avatar, byId, h, shortTime } from "./dom.js";
+import { otherOf } from "./store.js";
+
+export function threadListView(store, sync) {
+  const list = byId("thread-list");
+  let shown = {};
+
+  byId("more-threads").addEventListener("click", sync.loadMoreThreads);
+
+  store.subscribe((state) => {
+    document.title = state.unread ? `(${state.unread}) Chat` : "Chat";
+    const { me, threads, threadsLoaded, moreThreads } = state;
+    const openId = state.conversation?.threadId;
+    const next = { me, threads, threadsLoaded, moreThreads, openId };
+    if (Object.keys(next).every((key) => next[key] === shown[key])) return;
+    shown = next;
+
+    // The list is drawn anew: the link that had the focus gets it back.
+    const focusedId = list.contains(document.activeElement)
+      ? document.activeElement.dataset.threadId
+      : null;
+    const sorted = me
+      ? [...threads.values()].sort(
+          (a, b) => Date.parse(b.updated) - Date.parse(a.updated) || b.id - a.id,
+        )
+      : [];
+    list.replaceChildren(...sorted.map((thread) => threadItem(thread, me, openId)));
+    byId("threads-empty").hidden = !threadsLoaded || sorted.length > 0;
+    byId("more-threads").hidden = !moreThreads;
+    if (focusedId) list.querySelector(`[data-thread-id="${focusedId}"]`)?.focus();
+  });
+}
+
+function threadItem(thread, me, openId) {
+  const other = otherOf(thread, me);
+  const last = thread.last_message;
+  let preview = "No messages yet";
+  if (last) preview = last.sender === me.id ? `You: ${last.text}` : last.text;
+  return h(
+    "li",
+    {},
+    h(
+      "a",
+      {
+        class: `thread${thread.unread_count ? " unread" : ""}`,
+        href: `#/threads/${thread.id}`,
+        "aria-current": thread.id === openId ? "page" : null,
+        dataset: { threadId: thread.id },
+      },
+      avatar(other.username),
+      h(
+        "span",
+        { class: "thread-main" },
+        h("span", { class: "thread-name" }, other.username),
+        h("span", { class: "preview" }, preview),
+      ),
+      h(
+        "span",
+        { class: "thread-side" },
+        last ? h("time", { datetime: last.created }, shortTime(last.created)) : null,
+        thread.unread_count
+          ? h(
+              "span",
+              { class: "badge" },
+              String(thread.unread_count),
+              h("span", { class: "visually-hidden" }, " unread"),
+            )
+          : null,
+      ),
+    ),
+  );
+}
