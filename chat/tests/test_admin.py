@@ -2,8 +2,10 @@
 
 import pytest
 
+from chat import services
 from chat.models import Message, Participant, Thread
 from chat.tests.factories import UserFactory, make_message, make_thread
+from chat.tests.inbox import Inbox
 
 THREADS = "/admin/chat/thread/"
 MESSAGES = "/admin/chat/message/"
@@ -283,3 +285,69 @@ def test_thread_change_page_shows_only_the_latest_20_messages(admin_client, alic
     assert "msg-005" in page
     assert "msg-004" not in page
     assert "All 25 messages" in page
+
+
+def test_a_filter_naming_an_impossible_id_is_refused_not_a_500(admin_client, thread):
+    for url in (
+        f"{MESSAGES}?thread=99999999999999999999",
+        f"{THREADS}?id__in=1,-99999999999999999999",
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].endswith("?e=1")
+
+
+def test_a_search_for_a_long_number_is_still_a_search(admin_client, alice, thread):
+    make_message(thread, alice, "call 99999999999999999999")
+
+    response = admin_client.get(f"{MESSAGES}?q=99999999999999999999")
+
+    assert response.status_code == 200
+    assert "call 99999999999999999999" in response.content.decode()
+
+
+def test_the_message_page_shows_its_earlier_texts(admin_client, alice, thread):
+    message = make_message(thread, alice, "first draft")
+    services.message_edit(message=message, user=alice, text="final words")
+
+    page = admin_client.get(f"{MESSAGES}{message.pk}/change/").content.decode()
+
+    assert "final words" in page
+    assert "first draft" in page
+    assert "edit history" in page
+
+
+def test_operators_delete_messages_for_everyone_leaving_tombstones(
+    admin_client, alice, bob, thread, django_capture_on_commit_callbacks
+):
+    kept = make_message(thread, alice, "fine")
+    removed = [make_message(thread, bob, "spam"), make_message(thread, bob, "more spam")]
+    inbox = Inbox(alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            MESSAGES,
+            {"action": "delete_for_everyone", "_selected_action": [m.pk for m in removed]},
+        )
+
+    assert response.status_code == 302
+    assert set(Message.objects.filter(deleted=True).values_list("id", flat=True)) == {
+        m.pk for m in removed
+    }
+    assert Message.objects.get(pk=kept.pk).text == "fine"
+    assert Message.objects.count() == 3  # tombstones, not removed rows
+    assert [e["type"] for e in inbox.events()] == ["message.deleted", "message.deleted"]
+    listing = admin_client.get(f"{MESSAGES}?deleted__exact=1").content.decode()
+    assert "Message deleted" in listing
+    assert "spam" not in listing
+
+
+def test_djangos_own_delete_of_a_message_leaves_a_tombstone_too(admin_client, alice, thread):
+    message = make_message(thread, alice, "oops")
+
+    admin_client.post(f"{MESSAGES}{message.pk}/delete/", {"post": "yes"})
+
+    stored = Message.objects.get(pk=message.pk)
+    assert (stored.deleted, stored.text) == (True, "")
+    actions = admin_client.get(MESSAGES).context["action_form"].fields["action"].choices
+    assert "delete_selected" not in dict(actions)
