@@ -1,8 +1,10 @@
 """Writes: every change to threads and messages goes through these functions.
 
 REST views, the admin and tests call the same functions, so every entry point validates, locks
-and notifies alike. Each runs in one transaction, so nothing is ever half-written, and publishes
-its live event (`chat.events`) only once that transaction has committed.
+and notifies alike. Each writes in one transaction, so nothing is ever half-written, and
+publishes its live events (`chat.events`) only once that transaction has committed. What is
+stored only for speed (message counts, the participants' copy of `Thread.updated`) is kept by
+the database itself (`chat.triggers`), not here.
 """
 
 from collections import defaultdict
