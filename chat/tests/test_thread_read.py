@@ -99,24 +99,22 @@ def test_get_is_a_405(client_for, alice, thread):
     assert client_for(alice).get(url(thread.pk)).status_code == 405
 
 
-def test_marking_runs_a_fixed_number_of_queries(
-    client_for, alice, bob, thread, django_assert_num_queries
-):
+def test_marking_runs_a_fixed_number_of_queries(client_for, alice, bob, thread, counted):
     for n in range(5):
         make_message(thread, bob, str(n))
     client = client_for(alice)
     # 1 the caller (JWT), 2 the thread (access check), 3 the unread ids, 4 SAVEPOINT,
-    # 5 UPDATE them, 6 RELEASE.
-    with django_assert_num_queries(6):
+    # 5 UPDATE them, 6 RELEASE; after commit, 7 both participants' unread figures.
+    with counted(7):
         response = client.post(url(thread.pk))
     assert response.json() == {"marked": 5}
 
 
-def test_marking_nothing_skips_the_update(client_for, alice, thread, django_assert_num_queries):
+def test_marking_nothing_skips_the_update(client_for, alice, thread, counted):
     client = client_for(alice)
     # 1 the caller (JWT), 2 the thread (access check), 3 the unread ids (none): no write
-    # transaction at all.
-    with django_assert_num_queries(3):
+    # transaction at all, and no event.
+    with counted(3):
         response = client.post(url(thread.pk))
     assert response.json() == {"marked": 0}
 
