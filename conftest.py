@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from chat.tests.factories import UserFactory, make_thread
 
@@ -85,3 +85,10 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def tokens(alice):
+    """alice's access and refresh tokens, as `POST /api/auth/token/` gives them."""
+    refresh = RefreshToken.for_user(alice)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}

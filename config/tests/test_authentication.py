@@ -1,8 +1,11 @@
-"""config.authentication: Simple JWT's checks and answers, with one written-out user query."""
+"""config.authentication: the JWT of every REST request. Simple JWT's checks and answers, with
+one written-out user query."""
 
+import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chat.tests.factories import UserFactory
+from config.tests.bad_tokens import BAD_TOKENS, bad_token
 
 ME = "/api/users/me/"
 
@@ -12,6 +15,34 @@ def test_a_valid_token_is_its_user_in_one_query(client_for, alice, django_assert
     with django_assert_num_queries(1):
         response = client_for(alice).get(ME)
     assert response.json() == {"id": alice.pk, "username": "alice"}
+
+
+def test_a_missing_token_is_a_json_401_with_a_challenge(anon_client, db):
+    response = anon_client.get("/api/threads/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_a_bad_token_is_refused(anon_client, alice, bob, kind):
+    response = anon_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {bad_token(kind, alice, bob)}")
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "token_not_valid"
+    assert "bob" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer ", "Bearer a b", "Token abc", "bearer x.y.z", "Bearer \u00e9.\u00e9.\u00e9"],
+)
+def test_malformed_authorization_headers_are_refused(anon_client, alice, header):
+    response = anon_client.get(ME, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401, response.content
+    assert "detail" in response.json()
 
 
 def test_an_inactive_user_is_refused(client_for, alice):

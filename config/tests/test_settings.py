@@ -106,3 +106,31 @@ def test_debug_adds_no_html_renderer_to_the_api():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['rest_framework.renderers.JSONRenderer']"
+
+
+SIGNING_KEY_PROBE = """
+import django, jwt
+django.setup()
+from django.conf import settings
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+claims = {"token_type": "access", "exp": 4102444800, "iat": 1, "jti": "j", "user_id": "1"}
+assert settings.SIMPLE_JWT["SIGNING_KEY"] == "a-separate-jwt-signing-key-of-plenty-of-length"
+AccessToken(jwt.encode(claims, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256"))
+try:
+    AccessToken(jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256"))
+except TokenError:
+    print("refused")
+"""
+
+
+def test_jwt_signing_key_makes_tokens_signed_with_the_secret_key_fail():
+    # Settings are read once at start-up, so a fresh process gets the variable.
+    result = run_python(
+        SIGNING_KEY_PROBE,
+        SECRET_KEY_DJANGO_SETTINGS="the-django-secret-key-which-must-not-sign-tokens-now",
+        JWT_SIGNING_KEY="a-separate-jwt-signing-key-of-plenty-of-length",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "refused"

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from chat import services
 from chat.tests.factories import UserFactory
 from config.asgi import application
-from tests.reliability.test_tokens import b64
+from config.tests.bad_tokens import b64
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
