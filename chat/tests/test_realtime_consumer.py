@@ -1,5 +1,7 @@
 """The WebSocket endpoint through the whole ASGI stack: origin check, JWT auth, consumer, events.
 
+Events go to the thread's two participants and no one else: not an outsider, not staff, and a
+typing frame about someone else's thread is answered exactly as for a thread that does not exist.
 Events are published on commit, so these tests use real transactions (`transaction=True`).
 """
 
@@ -16,14 +18,18 @@ from chat import services
 from chat.serializers import MessageSerializer
 from chat.tests.factories import UserFactory
 from config.asgi import application
+from config.tests.bad_tokens import BAD_TOKENS, bad_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+NO_SUCH_THREAD = 999_999
 
 
 @pytest.fixture(autouse=True)
 async def _empty_layer():
+    # Nothing left over from earlier tests can reach these sockets, and nothing from these later.
+    await get_channel_layer().flush()
     yield
     await get_channel_layer().flush()
 
@@ -77,16 +83,26 @@ async def test_garbage_token_is_closed_with_4401(people):
     await assert_refused(*await connect(token="not-a-jwt"))
 
 
-async def test_expired_token_is_closed_with_4401(people):
-    alice, _, _ = people
-    await assert_refused(*await connect(token=token_for(alice, lifetime=timedelta(seconds=-1))))
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+async def test_a_bad_token_never_gets_an_open_socket(people, kind):
+    alice, bob, _ = people
+    token = await db_async(bad_token)(kind, alice, bob)
+    await assert_refused(*await connect(token=token))
 
 
-async def test_deactivated_user_is_closed_with_4401(people):
+@pytest.mark.parametrize("change", ["deactivated", "deleted"])
+async def test_tokens_of_deactivated_or_deleted_users_are_closed_with_4401(people, change):
     alice, _, _ = people
     token = token_for(alice)
-    alice.is_active = False
-    await db_async(alice.save)()
+
+    def apply():
+        if change == "deleted":
+            alice.delete()
+        else:
+            alice.is_active = False
+            alice.save(update_fields=["is_active"])
+
+    await db_async(apply)()
     await assert_refused(*await connect(token=token))
 
 
@@ -248,20 +264,45 @@ async def test_typing_goes_to_the_other_participant_only(people, chat):
         await communicator.disconnect()
 
 
-async def test_typing_in_someone_elses_thread_is_an_error_and_relays_nothing(people, chat):
+async def test_staff_hear_nothing_of_others_threads(people, chat):
+    # Staff may list anyone's threads over REST (`?user=`); live events still go to the two only.
+    alice, bob, _ = people
+    operator = await db_async(UserFactory)(username="operator", is_staff=True, is_superuser=True)
+    socket, connected, _ = await connect(operator)
+    assert connected
+
+    def conversation():
+        services.message_send(thread=chat, sender=alice, text="for bob only")
+        services.thread_mark_read(thread=chat, user=bob)
+        services.thread_delete(thread=chat)
+
+    await db_async(conversation)()
+
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("role", ["outsider", "staff"])
+async def test_typing_in_someone_elses_thread_is_answered_as_for_none_and_relays_nothing(
+    people, chat, role
+):
     _alice, bob, mallory = people
+    if role == "staff":
+        caller = await db_async(UserFactory)(username="operator", is_staff=True, is_superuser=True)
+    else:
+        caller = mallory
     bob_socket, _, _ = await connect(bob)
-    mallory_socket, _, _ = await connect(mallory)
+    socket, _, _ = await connect(caller)
 
-    await mallory_socket.send_json_to({"type": "typing", "thread": chat.pk})
+    await socket.send_json_to({"type": "typing", "thread": chat.pk})
+    answer = await socket.receive_json_from()
+    await socket.send_json_to({"type": "typing", "thread": NO_SUCH_THREAD})
 
-    assert await mallory_socket.receive_json_from() == {
-        "type": "error",
-        "detail": "No thread found.",
-    }
+    assert answer == {"type": "error", "detail": "No thread found."}
+    assert await socket.receive_json_from() == answer
     assert await bob_socket.receive_nothing()
     await bob_socket.disconnect()
-    await mallory_socket.disconnect()
+    await socket.disconnect()
 
 
 async def test_socket_closes_when_its_token_expires(people, chat):
