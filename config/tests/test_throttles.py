@@ -1,8 +1,8 @@
-"""Scoped rate limits: 429 with `Retry-After` for login, registration, refresh and sending; the
-counters live in the cache, which is Redis (shared by every worker process) when configured."""
+"""config.throttles: 429 with `Retry-After` for login, registration, refresh (per client address)
+and sending (per user); the counters live in the cache, which is Redis (shared by every worker
+process) when configured."""
 
 import os
-from pathlib import Path
 
 import pytest
 import redis
@@ -12,7 +12,6 @@ from chat.models import Message
 from chat.tests.factories import TEST_PASSWORD
 from chat.tests.servers import run_python
 
-REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -83,13 +82,14 @@ def test_registration_is_limited(anon_client, rates, django_user_model):
     assert not django_user_model.objects.filter(username="newcomer9").exists()
 
 
-def test_refresh_is_limited(anon_client, alice, rates):
+def test_refresh_is_limited_counting_failed_attempts_too(anon_client, alice, rates):
     rates(refresh="2/min")
     refresh = str(RefreshToken.for_user(alice))
-    for _ in range(2):
-        response = anon_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
-        assert response.status_code == 200
-        refresh = response.json()["refresh"]
+    garbage = anon_client.post("/api/auth/token/refresh/", {"refresh": "x"}, format="json")
+    assert garbage.status_code == 401
+    response = anon_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code == 200
+    refresh = response.json()["refresh"]
     response = anon_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
     assert_throttled(response)
 
@@ -108,13 +108,15 @@ def test_sending_is_limited_per_user(client_for, alice, bob, thread, rates):
     assert as_alice.get(url).status_code == 200
 
 
-def test_default_rates_come_from_the_environment(settings):
+def test_every_scope_has_a_rate(settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert set(rates) == {"login", "register", "refresh", "send"}
 
 
 @pytest.fixture
 def redis_cache(settings):
+    """The default cache on a real Redis server (TEST_REDIS_URL); the test is skipped without one,
+    as the sharing it proves is Redis's."""
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
