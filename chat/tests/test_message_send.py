@@ -5,6 +5,7 @@ import json
 import pytest
 
 from chat.models import Message, Thread
+from chat.tests.factories import UserFactory, make_thread
 
 
 def url(thread_id):
@@ -161,66 +162,81 @@ def test_unknown_thread_is_a_404(client_for, alice):
     assert response.status_code == 404
 
 
+def send(client, thread, text, key=None):
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return client.post(url(thread.pk), {"text": text}, format="json", headers=headers)
+
+
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_message(client_for, alice, thread):
     client = client_for(alice)
-    headers = {"Idempotency-Key": "send-42"}
 
-    first = client.post(url(thread.pk), {"text": "once"}, format="json", headers=headers)
-    retry = client.post(url(thread.pk), {"text": "once"}, format="json", headers=headers)
+    first = send(client, thread, "once", key="send-42")
+    retry = send(client, thread, "once", key="send-42")
 
     assert (first.status_code, retry.status_code) == (201, 200)
     assert retry.json() == first.json()
     assert Message.objects.count() == 1
 
 
+def test_a_retry_with_other_text_still_returns_the_first_message(client_for, alice, thread):
+    client = client_for(alice)
+
+    first = send(client, thread, "hello", key="k-1")
+    retry = send(client, thread, "hello again", key="k-1")
+
+    assert retry.status_code == 200
+    assert retry.json()["text"] == "hello" == first.json()["text"]
+
+
 def test_different_idempotency_keys_send_different_messages(client_for, alice, thread):
     client = client_for(alice)
 
-    for key in ("a-1", "a-2"):
-        response = client.post(
-            url(thread.pk), {"text": "again"}, format="json", headers={"Idempotency-Key": key}
-        )
-        assert response.status_code == 201
+    statuses = [send(client, thread, "again", key=key).status_code for key in ("a-1", "a-2")]
 
+    assert statuses == [201, 201]
     assert Message.objects.count() == 2
 
 
-def test_the_same_key_from_the_other_participant_is_a_new_message(client_for, alice, bob, thread):
-    headers = {"Idempotency-Key": "shared-key"}
+def test_keys_are_per_sender_and_thread(client_for, alice, bob, thread):
+    other_thread = make_thread(alice, UserFactory(username="carol"))
 
-    from_alice = client_for(alice).post(
-        url(thread.pk), {"text": "a"}, format="json", headers=headers
-    )
-    from_bob = client_for(bob).post(url(thread.pk), {"text": "b"}, format="json", headers=headers)
+    from_alice = send(client_for(alice), thread, "a", key="same")
+    from_bob = send(client_for(bob), thread, "b", key="same")
+    elsewhere = send(client_for(alice), other_thread, "c", key="same")
 
-    assert (from_alice.status_code, from_bob.status_code) == (201, 201)
-    assert from_alice.json()["id"] != from_bob.json()["id"]
+    assert [r.status_code for r in (from_alice, from_bob, elsewhere)] == [201, 201, 201]
+    assert len({r.json()["id"] for r in (from_alice, from_bob, elsewhere)}) == 3
 
 
 def test_without_a_key_every_post_is_a_new_message(client_for, alice, thread):
     client = client_for(alice)
 
-    client.post(url(thread.pk), {"text": "same"}, format="json")
-    client.post(url(thread.pk), {"text": "same"}, format="json")
+    statuses = [send(client, thread, "same").status_code for _ in range(2)]
 
+    assert statuses == [201, 201]
     assert Message.objects.count() == 2
 
 
-@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "tab\tkey", "é"])
+@pytest.mark.parametrize("key", ["", " ", "has space", "x" * 256, "tab\tkey", "é"])
 def test_a_malformed_idempotency_key_is_a_400(client_for, alice, thread, key):
-    response = client_for(alice).post(
-        url(thread.pk), {"text": "hi"}, format="json", headers={"Idempotency-Key": key}
-    )
+    response = send(client_for(alice), thread, "hi", key=key)
 
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
     assert not Message.objects.exists()
 
 
+def test_an_outsider_cannot_replay_a_key_into_a_thread(client_for, alice, outsider, thread):
+    send(client_for(alice), thread, "private", key="k-1")
+
+    response = send(client_for(outsider), thread, "x", key="k-1")
+
+    assert response.status_code == 404
+    assert "private" not in response.content.decode()
+
+
 def test_a_255_character_key_is_accepted(client_for, alice, thread):
-    response = client_for(alice).post(
-        url(thread.pk), {"text": "hi"}, format="json", headers={"Idempotency-Key": "k" * 255}
-    )
+    response = send(client_for(alice), thread, "hi", key="k" * 255)
 
     assert response.status_code == 201
 
