@@ -1,4 +1,5 @@
-"""Every REST endpoint walked as the anonymous caller, an outsider, both participants and staff.
+"""The privacy table: every REST endpoint walked as the anonymous caller, an outsider, both
+participants and staff (the socket's rows are in test_realtime_consumer.py).
 
 The thread under test is alice's and bob's, with a message from alice to bob. Each row gives the
 status each role gets; for the anonymous caller and the outsider, the body must also not carry
@@ -139,14 +140,3 @@ def test_access(world, role, method, path, statuses, body):
     assert_drf_error_shape(response)
     if role in ("anonymous", "outsider"):
         assert_nothing_of_the_thread(response, world)
-
-
-def test_outsiders_thread_list_and_count_are_only_their_own(world):
-    client = client_as(world, "outsider")
-    threads = client.get("/api/threads/").json()
-    assert threads["count"] == 1
-    assert {user["username"] for user in threads["results"][0]["participants"]} == {
-        "mallory",
-        "operator",
-    }
-    assert client.get("/api/messages/unread-count/").json() == {"unread_count": 0}
