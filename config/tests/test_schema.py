@@ -1,11 +1,13 @@
-"""The schema documents the answers the fuzzer rarely provokes but the other tests here do:
-rate limits, oversized and non-JSON bodies, refusals, logout's 205. And the reference for the
-service's users, docs/API.md, covers every operation the schema lists."""
+"""GET /api/schema/: the OpenAPI schema lists every endpoint and documents the answers the fuzzer
+(tests/reliability/test_fuzz.py) rarely provokes but the endpoints' tests do: rate limits,
+oversized and non-JSON bodies, refusals, logout's 205. And the reference for the service's users,
+docs/API.md, covers every operation the schema lists."""
 
 import re
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 
@@ -30,9 +32,28 @@ OBSERVED = [
 
 @pytest.fixture(scope="module")
 def schema():
-    from rest_framework.test import APIClient
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()
 
-    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+def test_the_schema_lists_every_endpoint(schema):
+    assert schema["openapi"].startswith("3.")
+    assert {
+        "/api/threads/",
+        "/api/threads/{thread_id}/",
+        "/api/threads/{thread_id}/messages/",
+        "/api/threads/{thread_id}/read/",
+        "/api/messages/{message_id}/read/",
+        "/api/messages/unread-count/",
+        "/api/auth/register/",
+        "/api/auth/token/",
+        "/api/auth/token/refresh/",
+        "/api/auth/token/verify/",
+        "/api/auth/logout/",
+        "/api/users/",
+        "/api/users/me/",
+    } <= set(schema["paths"])
 
 
 @pytest.mark.parametrize(("method", "path", "code"), OBSERVED)
