@@ -55,6 +55,7 @@ def test_logout_needs_a_logged_in_caller(anon_client, tokens):
         {"refresh": None},
         {"refresh": ""},
         {"refresh": "garbage"},
+        {"refresh": "a.b.c"},
         {"refresh": "x" * 4097},
         {"refresh": 12},
         {"refresh": ["a"]},

@@ -92,6 +92,8 @@ def test_django_password_validators_apply(anon_client, db, password, message):
         ({"username": ["a"], "password": GOOD_PASSWORD}, "username", "Not a valid string"),
         ({"username": {"a": 1}, "password": GOOD_PASSWORD}, "username", "Not a valid string"),
         ({"username": True, "password": GOOD_PASSWORD}, "username", "Not a valid string"),
+        ({"username": 123456, "password": GOOD_PASSWORD}, "username", "Not a valid string"),
+        ({"username": "new\x00comer", "password": GOOD_PASSWORD}, "username", "Null characters"),
         ({"username": "new\ud800", "password": GOOD_PASSWORD}, "username", ""),
         ({"username": "newcomer", "password": "pass\ud800word-long"}, "password", "Surrogate"),
     ],

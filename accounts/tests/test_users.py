@@ -66,6 +66,7 @@ def test_users_are_paginated(client_for, alice):
         ({"limit": "0"}, "limit"),
         ({"limit": "many"}, "limit"),
         ({"offset": "-2"}, "offset"),
+        ({"offset": "99999999999999999999"}, "offset"),
     ],
 )
 def test_malformed_query_is_a_400_naming_the_parameter(client_for, alice, query, field):

@@ -89,6 +89,9 @@ def test_non_ascii_text_round_trips(client_for, alice, thread):
         (True, "Not a valid string"),
         ("\ud800", "Surrogate characters are not allowed"),
         ("ok \udfff", "Surrogate characters are not allowed"),
+        ("a\x00b", "Null characters are not allowed"),
+        (42, "Not a valid string"),
+        (3.9e-217, "Not a valid string"),
     ],
 )
 def test_malformed_text_is_a_400_naming_the_field(client_for, alice, thread, text, message):

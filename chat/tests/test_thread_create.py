@@ -164,6 +164,8 @@ def test_inactive_user_is_refused_like_an_unknown_one(client_for, alice):
         (["abc"], "valid integer"),
         ([True], "valid integer"),
         ([1.5], "valid integer"),
+        ([2.0], "valid integer"),
+        (["1_0"], "valid integer"),
         ([None], "may not be null"),
         ([[2]], "valid integer"),
         ([0], "greater than or equal to 1"),

@@ -130,7 +130,9 @@ def test_default_page_is_20_and_limit_is_capped_at_100(client_for, alice):
         ({"limit": "0"}, "limit"),
         ({"limit": "-1"}, "limit"),
         ({"limit": "abc"}, "limit"),
+        ({"limit": "1_0"}, "limit"),
         ({"offset": "-1"}, "offset"),
+        ({"offset": "1_0"}, "offset"),
         ({"offset": "abc"}, "offset"),
         ({"offset": "99999999999999999999"}, "offset"),
     ],
@@ -206,7 +208,7 @@ def test_staff_naming_an_unknown_user_gets_400(client_for, staff):
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "0", "-5", "1.5", "99999999999999999999", json.dumps(["1"])]
+    "value", ["abc", "0", "-5", "1.5", "1_0", "99999999999999999999", json.dumps(["1"])]
 )
 def test_malformed_user_query_is_a_400(client_for, alice, value):
     response = client_for(alice).get(URL, {"user": value})

@@ -4,12 +4,15 @@ import json
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
 from django.db import DatabaseError
 
 import chat.views
 import config.urls
 from chat.models import Message
+
+User = get_user_model()
 
 
 def test_healthz_answers_ok_without_auth(anon_client, db):
@@ -57,8 +60,9 @@ def test_unknown_api_paths_are_a_json_404_whatever_debug_says(
     assert response.json() == {"detail": "Not found."}
 
 
-def test_unknown_api_paths_are_a_404_for_anonymous_callers_too(anon_client, db):
-    response = anon_client.post("/api/nope/", {"x": 1}, format="json")
+@pytest.mark.parametrize("path", ["/api/nope/", "/api/threads/abc/"])
+def test_unknown_api_paths_are_a_404_for_anonymous_callers_too(anon_client, db, path):
+    response = anon_client.post(path, {"x": 1}, format="json")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
@@ -112,17 +116,20 @@ def test_json_nested_too_deeply_is_a_400_not_a_500(client_for, alice, thread, pa
     assert response.json() == {"detail": "JSON parse error - nested too deeply."}
 
 
-def test_a_body_over_the_upload_limit_is_a_json_413(client_for, alice, thread, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
-    body = json.dumps({"text": "x" * 20_000})
+@pytest.mark.parametrize("path", ["/api/threads/{thread}/messages/", "/api/auth/register/"])
+def test_a_body_over_the_upload_limit_is_a_json_413(client_for, alice, thread, path):
+    # Django's default limit, 2.5 MB, is the service's.
+    body = json.dumps({"text": "x" * 3_000_000, "username": "big", "password": "x" * 20})
+    users = User.objects.count()
 
     response = client_for(alice).post(
-        f"/api/threads/{thread.pk}/messages/", data=body, content_type="application/json"
+        path.format(thread=thread.pk), data=body, content_type="application/json"
     )
 
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large."}
     assert not Message.objects.exists()
+    assert User.objects.count() == users
 
 
 def test_an_unsupported_media_type_is_a_json_415(client_for, alice):

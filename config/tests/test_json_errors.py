@@ -71,3 +71,38 @@ def test_a_browser_gets_json_from_every_list_never_an_html_page(
 
         assert response.status_code == status, (url, response.content)
         assert response["Content-Type"] == "application/json"
+
+
+BAD_QUERIES = [
+    "limit=abc",
+    "offset=-1",
+    "limit=0",
+    "offset=99999999999999999999",
+    "before=0",
+    "after=99999999999999999999999",
+    "before=1&after=1",
+    "user=abc",
+    "user=99999999999999999999",
+    "search=%00",
+    "search=" + "a" * 1000,
+]
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/threads/{thread}/messages/",
+        "/api/threads/",
+        "/api/users/",
+        "/api/messages/unread-count/",
+    ],
+)
+def test_a_bad_query_on_any_list_is_a_json_400_or_ignored(client_for, alice, thread, path, query):
+    # Each list's own tests say which parameters it reads; here, every value on every list, read
+    # or not, is never a 500 and never a body that is not a JSON object.
+    response = client_for(alice).get(f"{path.format(thread=thread.pk)}?{query}")
+
+    assert response.status_code in (200, 400), response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert isinstance(response.json(), dict)
