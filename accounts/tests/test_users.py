@@ -1,11 +1,10 @@
-"""GET /api/users/ (active users, ?search=) and GET /api/users/me/."""
+"""GET /api/users/: active users, by name, with `?search=`."""
 
 import pytest
 
 from chat.tests.factories import UserFactory
 
 URL = "/api/users/"
-ME = "/api/users/me/"
 
 
 def usernames(response):
@@ -86,12 +85,6 @@ def test_undecodable_bytes_in_the_search_match_nobody(client_for, alice):
 
 def test_anonymous_caller_gets_401(anon_client, alice):
     assert anon_client.get(URL).status_code == 401
-    assert anon_client.get(ME).status_code == 401
-
-
-def test_me_is_the_caller(client_for, alice, outsider):
-    assert client_for(alice).get(ME).json() == {"id": alice.pk, "username": "alice"}
-    assert client_for(outsider).get(ME).json() == {"id": outsider.pk, "username": "mallory"}
 
 
 def test_listing_runs_a_fixed_number_of_queries(client_for, alice, django_assert_num_queries):
