@@ -29,7 +29,13 @@ TABLE = [
     row("get", "/api/threads/{thread}/messages/?after=0", [401, 404, 400, 400, 404]),
     row("post", "/api/threads/{thread}/messages/", [401, 404, 201, 201, 404], {"text": "hi"}),
     row("post", "/api/threads/{thread}/read/", [401, 404, 200, 200, 404]),
+    row("post", "/api/threads/{thread}/clear/", [401, 404, 200, 200, 404]),
     row("post", "/api/messages/{message}/read/", [401, 404, 200, 403, 404]),
+    row("post", "/api/messages/{message}/unread/", [401, 404, 200, 403, 404]),
+    row("patch", "/api/messages/{message}/", [401, 404, 403, 200, 404], {"text": "edited"}),
+    row("delete", "/api/messages/{message}/", [401, 404, 403, 204, 404]),
+    row("delete", "/api/messages/{message}/?scope=me", [401, 404, 204, 204, 404]),
+    row("get", "/api/messages/{message}/history/", [401, 404, 200, 200, 404]),
     row("get", "/api/threads/", [401, 200, 200, 200, 200]),
     row("get", "/api/threads/?user={alice}", [401, 403, 403, 200, 200]),
     row("get", "/api/messages/unread-count/", [401, 200, 200, 200, 200]),
@@ -41,6 +47,7 @@ TABLE = [
     row("get", "/api/threads/999999/", [401, 404, 404, 404, 404]),
     row("get", "/api/threads/abc/", [404, 404, 404, 404, 404]),
     row("post", "/api/messages/999999/read/", [401, 404, 404, 404, 404]),
+    row("patch", "/api/messages/999999/", [401, 404, 404, 404, 404], {"text": "x"}),
 ]
 
 
