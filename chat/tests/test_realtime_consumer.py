@@ -264,22 +264,39 @@ async def test_typing_goes_to_the_other_participant_only(people, chat):
         await communicator.disconnect()
 
 
-async def test_staff_hear_nothing_of_others_threads(people, chat):
+async def test_staff_hear_no_event_of_others_threads(people, chat):
     # Staff may list anyone's threads over REST (`?user=`); live events still go to the two only.
     alice, bob, _ = people
     operator = await db_async(UserFactory)(username="operator", is_staff=True, is_superuser=True)
     socket, connected, _ = await connect(operator)
     assert connected
+    bob_socket, _, _ = await connect(bob)
 
     def conversation():
-        services.message_send(thread=chat, sender=alice, text="for bob only")
+        message, _ = services.message_send(thread=chat, sender=alice, text="for bob only")
         services.thread_mark_read(thread=chat, user=bob)
+        services.message_mark_unread(message=message, user=bob)
+        services.message_edit(message=message, user=alice, text="edited")
+        services.message_delete_for_everyone(message=message, user=alice)
+        services.thread_clear(thread=chat, user=bob)
         services.thread_delete(thread=chat)
 
     await db_async(conversation)()
 
+    # The control: every kind of event the conversation made reached a participant.
+    heard_by_bob = [(await bob_socket.receive_json_from())["type"] for _ in range(7)]
+    assert heard_by_bob == [
+        "message.created",
+        "message.read",
+        "message.unread",
+        "message.updated",
+        "message.deleted",
+        "thread.cleared",
+        "thread.deleted",
+    ]
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
+    await bob_socket.disconnect()
 
 
 @pytest.mark.parametrize("role", ["outsider", "staff"])
