@@ -37,11 +37,13 @@ run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Production server: several uvicorn workers, DEBUG off, static files by WhiteNoise.
-# Several workers need REDIS_URL (shared channel layer); DATABASE_URL selects PostgreSQL.
+# Production server, DEBUG off (chat/management/commands/serve.py). With REDIS_URL set: nginx on
+# HOST:PORT in front of gunicorn's WSGI workers (REST, pages; WORKERS, default one per core) and
+# uvicorn's ASGI workers (/ws/; ASGI_WORKERS), static files by nginx, under one supervisor; needs
+# the system's nginx. Without REDIS_URL: one uvicorn process. DATABASE_URL selects PostgreSQL.
 serve: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
+	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(ASGI_WORKERS),--asgi-workers $(ASGI_WORKERS))
 
 # WebSocket fan-out latency and idle sockets per worker (a few minutes; not part of make test).
 bench-ws: $(VENV)/.installed-dev
@@ -96,4 +98,4 @@ bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) staticfiles run .pytest_cache .ruff_cache .hypothesis
