@@ -67,9 +67,17 @@ def describe_status(status: int) -> str:
 
 
 class Supervisor:
-    def __init__(self, programs: list[Program], *, stop_timeout: float = 20, out=None):
+    def __init__(
+        self,
+        programs: list[Program],
+        *,
+        stop_timeout: float = 20,
+        restart_delay: float = RESTART_DELAY_SECONDS,
+        out=None,
+    ):
         self.programs = programs
         self.stop_timeout = stop_timeout
+        self.restart_delay = restart_delay
         self.out = out or sys.stdout.buffer
         self.selector = selectors.DefaultSelector()
         self.stop_requested: str | None = None
@@ -167,11 +175,11 @@ class Supervisor:
             program.fast_exits = program.fast_exits + 1 if quick else 0
             if program.fast_exits >= CRASH_LOOP_EXITS:
                 return program
-            delay = RESTART_DELAY_SECONDS * 2 ** max(program.fast_exits - 1, 0)
+            delay = self.restart_delay * 2 ** max(program.fast_exits - 1, 0)
             program.restart_at = now + delay
             self.log(
                 f"{program.name} (pid {pid}) {describe_status(status)}; restarting it in "
-                f"{delay:.0f} s"
+                f"{delay:g} s"
             )
         for program in self.programs:
             if program.restart_at is not None and program.restart_at <= now:

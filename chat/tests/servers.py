@@ -103,7 +103,11 @@ class Server:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
         )
-        self.wait_healthy(timeout)
+        try:
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -35,9 +35,8 @@ NGINX_MISSING = (
 )
 # The longest Unix socket path the kernel takes (sun_path, 108 bytes on Linux, 104 on macOS).
 MAX_SOCKET_PATH = 100
-# gunicorn's worker class, by measurement (bench/TOPOLOGY.md): sync workers, with nginx buffering
-# requests and responses so that no slow client holds one.
-WSGI_WORKER_CLASS = "sync"
+# gunicorn's workers are sync ones by default, by measurement (bench/TOPOLOGY.md); nginx buffers
+# requests and responses, so no slow client holds one. --wsgi-threads makes them gthread workers.
 
 
 def find_nginx() -> str | None:
@@ -94,6 +93,12 @@ class Command(BaseCommand):
             help="ASGI (WebSocket) worker processes (default: one per two cores).",
         )
         parser.add_argument(
+            "--wsgi-threads",
+            type=int,
+            default=1,
+            help="Threads per WSGI worker (default 1: sync workers; more: gthread workers).",
+        )
+        parser.add_argument(
             "--run-dir",
             type=Path,
             default=None,
@@ -105,7 +110,7 @@ class Command(BaseCommand):
             help="Only write nginx's configuration into the run directory (for a deployment).",
         )
 
-    def handle(self, *args, host, port, workers, asgi_workers, run_dir, **options):
+    def handle(self, *args, host, port, workers, asgi_workers, wsgi_threads, run_dir, **options):
         if options["nginx_config_only"]:
             run_dir = (run_dir or settings.BASE_DIR / "run" / str(port)).resolve()
             conf = render_nginx(run_dir, listen=f"{host}:{port}")
@@ -118,8 +123,8 @@ class Command(BaseCommand):
         cores = os.cpu_count() or 1
         workers = workers or cores
         asgi_workers = asgi_workers or max(1, cores // 2)
-        if workers < 1 or asgi_workers < 1:
-            raise CommandError("--workers and --asgi-workers must be 1 or more.")
+        if min(workers, asgi_workers, wsgi_threads) < 1:
+            raise CommandError("--workers, --asgi-workers and --wsgi-threads must be 1 or more.")
         nginx = find_nginx()
         if nginx is None:
             raise CommandError(NGINX_MISSING)
@@ -130,17 +135,23 @@ class Command(BaseCommand):
             raise CommandError("No static files: run `manage.py collectstatic` first.")
         listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         conf = render_nginx(run_dir, listen=listen)
-        supervisor = Supervisor(self.programs(nginx, conf, run_dir, workers, asgi_workers))
+        wsgi = (
+            ["--worker-class=sync"]
+            if wsgi_threads == 1
+            else ["--worker-class=gthread", f"--threads={wsgi_threads}"]
+        )
+        supervisor = Supervisor(self.programs(nginx, conf, run_dir, workers, wsgi, asgi_workers))
         self.stdout.write(
             f"Serving on http://{listen}/: nginx in front, {workers} gunicorn "
-            f"{WSGI_WORKER_CLASS} worker(s) for HTTP, {asgi_workers} uvicorn worker(s) for /ws/, "
-            f"Redis channel layer, {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
-            f"database; run directory {run_dir} (access log: access.log). Ctrl-C stops it all."
+            f"{wsgi[0].split('=')[1]} worker(s) for HTTP, {asgi_workers} uvicorn worker(s) for "
+            f"/ws/, Redis channel layer, "
+            f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database; run "
+            f"directory {run_dir} (access log: access.log). Ctrl-C stops it all."
         )
         self.stdout.flush()
         sys.exit(supervisor.run())
 
-    def programs(self, nginx, conf, run_dir, workers, asgi_workers) -> list[Program]:
+    def programs(self, nginx, conf, run_dir, workers, wsgi, asgi_workers) -> list[Program]:
         bin_dir = Path(sys.executable).parent
         env = dict(os.environ)
         if int(env.get("NUM_PROXIES") or "0") < 1:
@@ -161,7 +172,7 @@ class Command(BaseCommand):
                     "config.wsgi:application",
                     f"--bind=unix:{wsgi_socket}",
                     f"--workers={workers}",
-                    f"--worker-class={WSGI_WORKER_CLASS}",
+                    *wsgi,
                     "--graceful-timeout=10",
                     "--no-control-socket",
                 ],
