@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws
+.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws bench-topology
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -44,6 +44,12 @@ run: demo
 serve: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(ASGI_WORKERS),--asgi-workers $(ASGI_WORKERS))
+
+# The production topology (`make serve` with REDIS_URL) against a bare Django + DRF + Simple JWT
+# no-op on gunicorn, same data, same run: bench/TOPOLOGY.md. About 5 minutes; needs wrk, nginx and
+# Redis; not part of make test.
+bench-topology: $(VENV)/.installed-bench
+	$(PY) bench/topology.py --output bench/data/topology.md $(BENCH_ARGS)
 
 # WebSocket fan-out latency and idle sockets per worker (a few minutes; not part of make test).
 bench-ws: $(VENV)/.installed-dev
