@@ -166,17 +166,25 @@ def report(results: dict) -> str:
             )
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     cpu_lines = [
-        "| endpoint | " + " | ".join(servers) + " | floor |",
-        "|---|" + "---:|" * (len(servers) + 1),
+        "| endpoint | " + " | ".join(f"{s}: µs (CPU ratio)" for s in servers) + " |",
+        "|---|" + "---:|" * len(servers),
+        f"| floor no-op | {floor['cpu_us']:.0f} (1.00) | | |",
     ]
     for endpoint, title in names.items():
-        cells = [f"{results['reads'][s][endpoint]['cpu_us']:.0f}" for s in servers]
-        cpu_lines.append(f"| {title} | " + " | ".join(cells) + f" | {floor['cpu_us']:.0f} |")
-    post_lines = ["| server | messages/s | ratio to floor | p50 / p99 ms | errors | lost |",
-                  "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        cells = [
+            f"{r['cpu_us']:.0f} ({floor['cpu_us'] / r['cpu_us']:.2f})"
+            for r in (results["reads"][s][endpoint] for s in servers)
+        ]
+        cpu_lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    post_lines = [
+        "| server | messages/s | ratio to floor | server CPU µs/message (CPU ratio) "
+        "| p50 / p99 ms | errors | lost |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for server, r in results["post"].items():
         post_lines.append(
             f"| {server} | {r['rps']:.0f} | {r['rps'] / floor['rps']:.2f} | "
+            f"{r['cpu_us']:.0f} ({floor['cpu_us'] / r['cpu_us']:.2f}) | "
             f"{r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | {r['errors']} | {r['lost']} |"
         )
     ws = results["websocket"]
@@ -196,7 +204,9 @@ def report(results: dict) -> str:
             "",
             *lines,
             "",
-            "**Server CPU per request** (µs, all the server's processes, nginx included):",
+            "**Server CPU per request** (µs, all the server's processes, nginx included; "
+            "CPU ratio = the floor's CPU per request ÷ this one's, which other load on the "
+            "machine distorts far less than req/s):",
             "",
             *cpu_lines,
             "",
@@ -254,9 +264,14 @@ def main() -> None:
         results["post"] = {}
         for name in ("serve", "serve-gthread"):
             run.log(f"posting through {name}")
-            results["post"][name] = run.measure_posting(
+            before = servers[name].cpu_seconds()
+            posted = run.measure_posting(
                 servers[name], fixtures, database, seconds=args.post_seconds
             )
+            posted["cpu_us"] = (
+                (servers[name].cpu_seconds() - before) * 1e6 / max(posted["requests"], 1)
+            )
+            results["post"][name] = posted
         results["websocket"] = []
         for pairs, messages in ((1, 50), (16, args.ws_messages)):
             run.log(f"WebSocket: {pairs} pair(s)")
