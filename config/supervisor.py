@@ -51,7 +51,7 @@ class Program:
     # A Unix socket it listens on, removed before each start: one left by a killed process would
     # make the next bind fail.
     socket: str | None = None
-    # How the program stops gracefully (nginx: SIGQUIT finishes the requests in flight).
+    # How the program is asked to stop (gunicorn and uvicorn finish the requests in flight).
     stop_signal: int = signal.SIGTERM
     process: subprocess.Popen | None = field(default=None, repr=False)
     started_at: float = 0.0
@@ -222,7 +222,7 @@ class Supervisor:
                 program = self.program_of(pid)
                 if program is not None:
                     program.process.returncode = os.waitstatus_to_exitcode(status)
-                    self.log(f"{program.name} (pid {pid}) {describe_status(status)}")
+                    self.log(f"{program.name} (pid {pid}) stopped: {describe_status(status)}")
             groups = {pid: p for pid, p in groups.items() if self.group_alive(pid)}
         for pid, program in groups.items():
             self.log(f"{program.name} did not stop within {self.stop_timeout:.0f} s: killing it")
