@@ -104,4 +104,4 @@ bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles run .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) staticfiles .run .pytest_cache .ruff_cache .hypothesis

@@ -8,6 +8,7 @@ measured in turn, in interleaved rounds, so that other load on the machine falls
 - serve: `manage.py serve` with REDIS_URL set, measured on its public port (nginx; 2 gunicorn
   sync workers for HTTP, 1 uvicorn worker for /ws/; static files by nginx);
 - serve-gthread: the same with gunicorn's gthread workers (2 workers x 4 threads);
+- serve-4: the same with 4 sync workers (posting only);
 - gunicorn: config.wsgi on `gunicorn -w 2` alone, no nginx (static files by WhiteNoise);
 - floor: a bare Django + DRF + Simple JWT authenticated no-op on `gunicorn -w 2` (bench/floor/),
   what the framework costs before any of this service's code.
@@ -40,6 +41,7 @@ BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 STATIC_FILE = "/static/web/app.js"
 READS = ["me", "unread_count", "thread_list", "messages_first"]
+POSTING = ["serve", "serve-gthread", "serve-4"]
 
 
 class BenchServer(Server):
@@ -84,6 +86,7 @@ def start_servers(database: Path) -> dict:
     gunicorn = [str(BIN / "gunicorn"), "--bind=127.0.0.1:{port}", "-w", "2", "--no-control-socket"]
     servers["serve"] = topology("serve")
     servers["serve-gthread"] = topology("serve-gthread", "--wsgi-threads=4")
+    servers["serve-4"] = topology("serve-4", "--workers=4")  # posting only
     servers["gunicorn"] = BenchServer(
         env,
         command=[*gunicorn, "config.wsgi:application"],
@@ -137,6 +140,33 @@ def measure(servers: dict, fixtures, *, seconds: float, rounds: int) -> dict:
             f"CPU {merged['cpu_us']:5.0f} us/req  errors {merged['errors']}"
         )
     return results
+
+
+def measure_posting(servers: dict, fixtures, database, *, seconds: float, rounds: int) -> dict:
+    """16 writers through each server for `seconds` in all, in interleaved rounds."""
+    runs = {name: [] for name in servers}
+    for number in range(rounds):
+        for name, server in servers.items():
+            run.log(f"posting through {name}, round {number + 1}/{rounds} ({load_average()})")
+            before = server.cpu_seconds()
+            posted = run.measure_posting(server, fixtures, database, seconds=seconds / rounds)
+            posted["cpu_s"] = server.cpu_seconds() - before
+            runs[name].append(posted)
+    merged = {}
+    for name, server_runs in runs.items():
+        created = sum(r["created"] for r in server_runs)
+        requests = sum(r["requests"] for r in server_runs)
+        merged[name] = {
+            "rps": created / (sum(r["duration_us"] for r in server_runs) / 1e6),
+            "created": created,
+            "errors": sum(r["errors"] for r in server_runs),
+            "lost": sum(r["lost"] for r in server_runs),
+            "cpu_us": sum(r["cpu_s"] for r in server_runs) * 1e6 / max(requests, 1),
+            # Percentiles of the rounds: the median of their p50s, the worst of their p99s.
+            "p50": sorted(r["p50"] for r in server_runs)[len(server_runs) // 2],
+            "p99": max(r["p99"] for r in server_runs),
+        }
+    return merged
 
 
 def report(results: dict) -> str:
@@ -210,7 +240,9 @@ def report(results: dict) -> str:
             "",
             *cpu_lines,
             "",
-            f"**Posting**, 16 writers for {results['post_seconds']} s each:",
+            f"**Posting**, 16 writers through each for {results['post_seconds']} s in all, in "
+            f"{results['rounds']} interleaved rounds (serve-4: 4 sync workers; p50 the median of "
+            "the rounds', p99 the worst):",
             "",
             *post_lines,
             "",
@@ -260,18 +292,15 @@ def main() -> None:
     fixtures = run.Fixtures(database)
     servers = start_servers(database)
     try:
-        results["reads"] = measure(servers, fixtures, seconds=args.seconds, rounds=args.rounds)
-        results["post"] = {}
-        for name in ("serve", "serve-gthread"):
-            run.log(f"posting through {name}")
-            before = servers[name].cpu_seconds()
-            posted = run.measure_posting(
-                servers[name], fixtures, database, seconds=args.post_seconds
-            )
-            posted["cpu_us"] = (
-                (servers[name].cpu_seconds() - before) * 1e6 / max(posted["requests"], 1)
-            )
-            results["post"][name] = posted
+        readers = {name: server for name, server in servers.items() if name != "serve-4"}
+        results["reads"] = measure(readers, fixtures, seconds=args.seconds, rounds=args.rounds)
+        results["post"] = measure_posting(
+            {name: servers[name] for name in POSTING},
+            fixtures,
+            database,
+            seconds=args.post_seconds,
+            rounds=args.rounds,
+        )
         results["websocket"] = []
         for pairs, messages in ((1, 50), (16, args.ws_messages)):
             run.log(f"WebSocket: {pairs} pair(s)")

@@ -54,7 +54,7 @@ def topology(tmp_path_factory):
         env,
         command=[
             sys.executable, "manage.py", "serve", "--port={port}", f"--run-dir={tmp / 'run'}",
-            "--workers=2", "--asgi-workers=1",
+            "--workers=2", "--asgi-workers=2",
         ],
         log=tmp / "serve.log",
     )  # fmt: skip
@@ -157,13 +157,17 @@ def test_a_killed_gunicorn_worker_is_replaced_and_rest_keeps_answering(topology,
 
 
 def test_a_killed_uvicorn_is_restarted_and_named(topology, people):
-    old = program_pid(topology, "asgi")
+    old = program_pid(topology, "asgi-1")
     os.kill(old, signal.SIGKILL)
     wait_for(
-        lambda: f"asgi (pid {old}) was killed by SIGKILL; restarting it" in output_of(topology),
+        lambda: f"asgi-1 (pid {old}) was killed by SIGKILL; restarting it" in output_of(topology),
         what="the supervisor to report the killed uvicorn",
     )
     assert topology.call("GET", "/api/users/me/", token=people["alice"])[0] == 200
+    # Meanwhile nginx sends new sockets to the other uvicorn.
+    with socket_for(topology, people["bob"]) as bob_socket:
+        bob_socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(bob_socket.recv(timeout=10)) == {"type": "pong"}
 
     def socket_answers():
         try:
@@ -173,13 +177,13 @@ def test_a_killed_uvicorn_is_restarted_and_named(topology, people):
         except (OSError, TimeoutError, Exception):
             return False
 
-    wait_for(socket_answers, what="a WebSocket through the restarted uvicorn")
-    assert program_pid(topology, "asgi") != old
+    wait_for(lambda: program_pid(topology, "asgi-1") != old, what="uvicorn to be restarted")
+    wait_for(lambda: all(socket_answers() for _ in range(4)), what="sockets on both uvicorns")
 
 
 def test_sigterm_stops_everything_and_leaves_no_process(topology):
     processes = descendants(topology.process.pid)
-    assert len(processes) >= 6  # nginx + worker, gunicorn + 2 workers, uvicorn
+    assert len(processes) >= 7  # nginx + worker, gunicorn + 2 workers, 2 uvicorns
     topology.process.send_signal(signal.SIGTERM)
     assert topology.process.wait(timeout=30) == 0
     assert [pid for pid in processes if alive(pid)] == []

@@ -1,9 +1,10 @@
 """`manage.py serve`: the production server.
 
 With `REDIS_URL` set, the production topology under one supervisor (`config/supervisor.py`):
-nginx on the public HOST:PORT sends `/ws/` to uvicorn's ASGI workers and everything else to
-gunicorn's WSGI workers, and serves the static files itself; the application servers listen on
-Unix sockets in the run directory, where nginx also keeps its configuration (rendered from
+nginx on the public HOST:PORT sends `/ws/` to uvicorn processes (ASGI) and everything else to
+gunicorn's WSGI workers, and serves the static files itself. The application servers (gunicorn,
+and one uvicorn per ASGI worker, so that the supervisor restarts and names each) listen on Unix
+sockets in the run directory, where nginx also keeps its configuration (rendered from
 `deploy/nginx/`), temporary files, pid and access log. bench/TOPOLOGY.md has the measurements
 behind each choice.
 
@@ -53,11 +54,21 @@ def render(template: str, values: dict) -> str:
     return text
 
 
-def render_nginx(run_dir: Path, *, listen: str, worker_processes: int | str = 1) -> Path:
+def asgi_socket(run_dir: Path, number: int) -> Path:
+    return run_dir / f"asgi-{number}.sock"
+
+
+def render_nginx(
+    run_dir: Path, *, listen: str, asgi_workers: int = 1, worker_processes: int | str = 1
+) -> Path:
     """Writes nginx.conf, chat-locations.conf and mime.types into `run_dir`; returns nginx.conf."""
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     values = {
         "run_dir": run_dir,
+        "asgi_servers": "\n".join(
+            f"        server unix:{asgi_socket(run_dir, number)};"
+            for number in range(1, asgi_workers + 1)
+        ),
         "listen": listen,
         "worker_processes": worker_processes,
         # Running as root, nginx would hand its workers to `nobody`, who may not enter the run
@@ -90,7 +101,7 @@ class Command(BaseCommand):
             "--asgi-workers",
             type=int,
             default=None,
-            help="ASGI (WebSocket) worker processes (default: one per two cores).",
+            help="uvicorn processes for the WebSockets (default: one per two cores).",
         )
         parser.add_argument(
             "--wsgi-threads",
@@ -102,7 +113,7 @@ class Command(BaseCommand):
             "--run-dir",
             type=Path,
             default=None,
-            help="Where nginx's configuration, the sockets and the logs go (default: run/<port>).",
+            help="Where nginx's configuration, the sockets and the logs go (default: .run/<port>).",
         )
         parser.add_argument(
             "--nginx-config-only",
@@ -112,7 +123,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, asgi_workers, wsgi_threads, run_dir, **options):
         if options["nginx_config_only"]:
-            run_dir = (run_dir or settings.BASE_DIR / "run" / str(port)).resolve()
+            run_dir = (run_dir or settings.BASE_DIR / ".run" / str(port)).resolve()
             conf = render_nginx(run_dir, listen=f"{host}:{port}")
             self.stdout.write(f"Wrote {conf}, {conf.parent / 'chat-locations.conf'}, mime.types.")
             return
@@ -128,13 +139,13 @@ class Command(BaseCommand):
         nginx = find_nginx()
         if nginx is None:
             raise CommandError(NGINX_MISSING)
-        run_dir = (run_dir or settings.BASE_DIR / "run" / str(port)).resolve()
+        run_dir = (run_dir or settings.BASE_DIR / ".run" / str(port)).resolve()
         if len(str(run_dir / "wsgi.sock")) > MAX_SOCKET_PATH:
             raise CommandError(f"--run-dir {run_dir} is too long a path for a Unix socket.")
         if not Path(settings.STATIC_ROOT).is_dir():
             raise CommandError("No static files: run `manage.py collectstatic` first.")
         listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        conf = render_nginx(run_dir, listen=listen)
+        conf = render_nginx(run_dir, listen=listen, asgi_workers=asgi_workers)
         wsgi = (
             ["--worker-class=sync"]
             if wsgi_threads == 1
@@ -143,7 +154,7 @@ class Command(BaseCommand):
         supervisor = Supervisor(self.programs(nginx, conf, run_dir, workers, wsgi, asgi_workers))
         self.stdout.write(
             f"Serving on http://{listen}/: nginx in front, {workers} gunicorn "
-            f"{wsgi[0].split('=')[1]} worker(s) for HTTP, {asgi_workers} uvicorn worker(s) for "
+            f"{wsgi[0].split('=')[1]} worker(s) for HTTP, {asgi_workers} uvicorn process(es) for "
             f"/ws/, Redis channel layer, "
             f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database; run "
             f"directory {run_dir} (access log: access.log). Ctrl-C stops it all."
@@ -158,7 +169,7 @@ class Command(BaseCommand):
             # The workers see every request from nginx: the client's address is the one nginx
             # appends to X-Forwarded-For (per-IP rate limits count by it).
             env["NUM_PROXIES"] = "1"
-        wsgi_socket, asgi_socket = str(run_dir / "wsgi.sock"), str(run_dir / "asgi.sock")
+        wsgi_socket = str(run_dir / "wsgi.sock")
         return [
             Program(
                 "nginx",
@@ -179,22 +190,24 @@ class Command(BaseCommand):
                 env=env,
                 socket=wsgi_socket,
             ),
-            Program(
-                "asgi",
-                [
-                    str(bin_dir / "uvicorn"),
-                    "config.asgi:application",
-                    f"--uds={asgi_socket}",
-                    f"--workers={asgi_workers}",
-                    "--no-access-log",
-                    # At info, uvicorn logs each socket's path, and with it the access token.
-                    "--log-level=warning",
-                    "--proxy-headers",
-                    "--forwarded-allow-ips=*",
-                    "--timeout-graceful-shutdown=5",
-                ],
-                env=env,
-                socket=asgi_socket,
+            *(
+                Program(
+                    f"asgi-{number}",
+                    [
+                        str(bin_dir / "uvicorn"),
+                        "config.asgi:application",
+                        f"--uds={asgi_socket(run_dir, number)}",
+                        "--no-access-log",
+                        # At info, uvicorn logs each socket's path, and with it the access token.
+                        "--log-level=warning",
+                        "--proxy-headers",
+                        "--forwarded-allow-ips=*",
+                        "--timeout-graceful-shutdown=5",
+                    ],
+                    env=env,
+                    socket=str(asgi_socket(run_dir, number)),
+                )
+                for number in range(1, asgi_workers + 1)
             ),
         ]
 
