@@ -51,7 +51,12 @@ class BenchServer(Server):
         return self.base + path
 
     def login(self, username: str, password: str = "bench-pass") -> str:  # noqa: S107 - seeded
-        return super().login(username, password)
+        """A token per user, asked for once: a login costs a password hash, ~0.5 s of the
+        server's CPU, which would otherwise count against the requests measured."""
+        tokens = self.__dict__.setdefault("tokens", {})
+        if username not in tokens:
+            tokens[username] = super().login(username, password)
+        return tokens[username]
 
     def cpu_seconds(self) -> float:
         ticks = 0
@@ -145,6 +150,9 @@ def measure(servers: dict, fixtures, *, seconds: float, rounds: int) -> dict:
 def measure_posting(servers: dict, fixtures, database, *, seconds: float, rounds: int) -> dict:
     """16 writers through each server for `seconds` in all, in interleaved rounds."""
     runs = {name: [] for name in servers}
+    for server in servers.values():
+        for number in range(1, run.CONNECTIONS + 1):
+            server.login(f"bench_user_{number}")
     for number in range(rounds):
         for name, server in servers.items():
             run.log(f"posting through {name}, round {number + 1}/{rounds} ({load_average()})")
@@ -169,82 +177,51 @@ def measure_posting(servers: dict, fixtures, database, *, seconds: float, rounds
     return merged
 
 
+READ_TITLES = {
+    "me": "`GET /api/users/me/`",
+    "unread_count": "`GET /api/messages/unread-count/`",
+    "thread_list": "`GET /api/threads/` (bench_user_1)",
+    "messages_first": "`GET /api/threads/<busiest>/messages/` (first page)",
+    "static": f"`GET {STATIC_FILE}` (23 KB)",
+}
+
+
 def report(results: dict) -> str:
-    floor = results["reads"]["floor"]["noop"]
-    names = {
-        "me": "`GET /api/users/me/`",
-        "unread_count": "`GET /api/messages/unread-count/`",
-        "thread_list": "`GET /api/threads/` (bench_user_1)",
-        "messages_first": "`GET /api/threads/<busiest>/messages/` (first page)",
-        "static": f"`GET {STATIC_FILE}` (23 KB)",
-    }
-    servers = ["serve", "serve-gthread", "gunicorn"]
     lines = [
-        "| endpoint | " + " | ".join(f"{s}: req/s (p50 / p99 ms) ratio" for s in servers) + " |",
-        "|---|" + "---:|" * len(servers),
-        f"| floor: bare Django + DRF + Simple JWT no-op, `gunicorn -w 2` | "
-        f"{floor['rps']:.0f} ({floor['p50'] / 1000:.1f} / {floor['p99'] / 1000:.1f}) 1.00 "
-        "| | |",
+        f"- Run: {results['started']}, {results['elapsed_s']} s; command `{results['command']}`",
+        f"- Machine: {results['cpus']} cores, Python {results['python']}, nginx "
+        f"{results['nginx']}; load average (1/5/15 min) before {results['load_before']}, after "
+        f"{results['load_after']}",
+        f"- Data: the 1M-message seed; wrk, {run.CONNECTIONS} connections, {results['seconds']} s "
+        f"per endpoint in {results['rounds']} interleaved rounds; ratio = req/s ÷ the floor's.",
+        *([f"- Note: {results['note']}"] if results["note"] else []),
     ]
-    for endpoint, title in names.items():
-        cells = []
-        for server in servers:
-            r = results["reads"][server][endpoint]
-            cells.append(
-                f"{r['rps']:.0f} ({r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f}) "
-                f"{r['rps'] / floor['rps']:.2f}"
-            )
-        lines.append(f"| {title} | " + " | ".join(cells) + " |")
-    cpu_lines = [
-        "| endpoint | " + " | ".join(f"{s}: µs (CPU ratio)" for s in servers) + " |",
-        "|---|" + "---:|" * len(servers),
-        f"| floor no-op | {floor['cpu_us']:.0f} (1.00) | | |",
-    ]
-    for endpoint, title in names.items():
-        cells = [
-            f"{r['cpu_us']:.0f} ({floor['cpu_us'] / r['cpu_us']:.2f})"
-            for r in (results["reads"][s][endpoint] for s in servers)
-        ]
-        cpu_lines.append(f"| {title} | " + " | ".join(cells) + " |")
-    post_lines = [
-        "| server | messages/s | ratio to floor | server CPU µs/message (CPU ratio) "
-        "| p50 / p99 ms | errors | lost |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for server, r in results["post"].items():
-        post_lines.append(
-            f"| {server} | {r['rps']:.0f} | {r['rps'] / floor['rps']:.2f} | "
-            f"{r['cpu_us']:.0f} ({floor['cpu_us'] / r['cpu_us']:.2f}) | "
-            f"{r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | {r['errors']} | {r['lost']} |"
-        )
-    ws = results["websocket"]
-    return "\n".join(
-        [
-            f"- Run: {results['started']}, {results['elapsed_s']} s; "
-            f"command `{results['command']}`",
-            f"- Machine: {results['cpus']} cores, Python {results['python']}, "
-            f"nginx {results['nginx']}; load average (1/5/15 min) before "
-            f"{results['load_before']}, after {results['load_after']}",
-            f"- Data: the 1M-message seed; wrk, {run.CONNECTIONS} connections, "
-            f"{results['seconds']} s per endpoint in {results['rounds']} interleaved rounds; "
-            f"ratio = req/s ÷ the floor's req/s.",
-            *([f"- Note: {results['note']}"] if results["note"] else []),
-            "",
-            "**Reads** (req/s, p50 / p99 in ms, ratio to the floor):",
-            "",
-            *lines,
-            "",
-            "**Server CPU per request** (µs, all the server's processes, nginx included; "
-            "CPU ratio = the floor's CPU per request ÷ this one's, which other load on the "
-            "machine distorts far less than req/s):",
-            "",
-            *cpu_lines,
+    floor = results["reads"]["floor"]["noop"] if "reads" in results else None
+    if floor:
+        lines += read_tables(results["reads"], floor)
+    if "post" in results:
+        lines += [
             "",
             f"**Posting**, 16 writers through each for {results['post_seconds']} s in all, in "
-            f"{results['rounds']} interleaved rounds (serve-4: 4 sync workers; p50 the median of "
-            "the rounds', p99 the worst):",
+            f"{results['rounds']} interleaved rounds (serve-4: 4 sync workers; p50 the median "
+            "of the rounds', p99 the worst):",
             "",
-            *post_lines,
+            "| server | messages/s | ratio to floor | server CPU µs/message (CPU ratio) "
+            "| p50 / p99 ms | errors | lost |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for server, r in results["post"].items():
+            ratios = (
+                (f"{r['rps'] / floor['rps']:.2f}", f" ({floor['cpu_us'] / r['cpu_us']:.2f})")
+                if floor
+                else ("n/a", "")
+            )
+            lines.append(
+                f"| {server} | {r['rps']:.0f} | {ratios[0]} | {r['cpu_us']:.0f}{ratios[1]} | "
+                f"{r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | {r['errors']} | {r['lost']} |"
+            )
+    if results.get("websocket"):
+        lines += [
             "",
             "**WebSocket**, POST (through nginx to gunicorn) → `message.created` on the other "
             "participant's socket (through nginx to uvicorn), serve's public port:",
@@ -254,10 +231,47 @@ def report(results: dict) -> str:
             *(
                 f"| {row['pairs']} | {row['messages']} | {row['p50']:.1f} / {row['p95']:.1f} / "
                 f"{row['p99']:.1f} |"
-                for row in ws
+                for row in results["websocket"]
             ),
         ]
-    )
+    return "\n".join(lines)
+
+
+def read_tables(reads: dict, floor: dict) -> list[str]:
+    servers = ["serve", "serve-gthread", "gunicorn"]
+    lines = [
+        "",
+        "**Reads** (req/s, p50 / p99 in ms, ratio to the floor):",
+        "",
+        "| endpoint | " + " | ".join(f"{s}: req/s (p50 / p99 ms) ratio" for s in servers) + " |",
+        "|---|" + "---:|" * len(servers),
+        f"| floor: bare Django + DRF + Simple JWT no-op, `gunicorn -w 2` | {floor['rps']:.0f} "
+        f"({floor['p50'] / 1000:.1f} / {floor['p99'] / 1000:.1f}) 1.00 | | |",
+    ]
+    for endpoint, title in READ_TITLES.items():
+        cells = [
+            f"{r['rps']:.0f} ({r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f}) "
+            f"{r['rps'] / floor['rps']:.2f}"
+            for r in (reads[server][endpoint] for server in servers)
+        ]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "**Server CPU per request** (µs, all the server's processes, nginx included; CPU ratio "
+        "= the floor's CPU per request ÷ this one's, which other load on the machine distorts "
+        "far less than req/s):",
+        "",
+        "| endpoint | " + " | ".join(f"{s}: µs (CPU ratio)" for s in servers) + " |",
+        "|---|" + "---:|" * len(servers),
+        f"| floor no-op | {floor['cpu_us']:.0f} (1.00) | | |",
+    ]
+    for endpoint, title in READ_TITLES.items():
+        cells = [
+            f"{r['cpu_us']:.0f} ({floor['cpu_us'] / r['cpu_us']:.2f})"
+            for r in (reads[server][endpoint] for server in servers)
+        ]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main() -> None:
@@ -266,6 +280,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--post-seconds", type=float, default=20)
     parser.add_argument("--ws-messages", type=int, default=30, help="per pair, 16 pairs")
+    parser.add_argument(
+        "--parts", default="reads,post,ws", help="what to measure, of reads, post and ws"
+    )
     parser.add_argument("--note", default="")
     parser.add_argument("--output", type=Path, help="write the Markdown report here")
     args = parser.parse_args()
@@ -292,17 +309,20 @@ def main() -> None:
     fixtures = run.Fixtures(database)
     servers = start_servers(database)
     try:
-        readers = {name: server for name, server in servers.items() if name != "serve-4"}
-        results["reads"] = measure(readers, fixtures, seconds=args.seconds, rounds=args.rounds)
-        results["post"] = measure_posting(
-            {name: servers[name] for name in POSTING},
-            fixtures,
-            database,
-            seconds=args.post_seconds,
-            rounds=args.rounds,
-        )
+        parts = args.parts.split(",")
+        if "reads" in parts:
+            readers = {name: server for name, server in servers.items() if name != "serve-4"}
+            results["reads"] = measure(readers, fixtures, seconds=args.seconds, rounds=args.rounds)
+        if "post" in parts:
+            results["post"] = measure_posting(
+                {name: servers[name] for name in POSTING},
+                fixtures,
+                database,
+                seconds=args.post_seconds,
+                rounds=args.rounds,
+            )
         results["websocket"] = []
-        for pairs, messages in ((1, 50), (16, args.ws_messages)):
+        for pairs, messages in ((1, 50), (16, args.ws_messages)) if "ws" in parts else ():
             run.log(f"WebSocket: {pairs} pair(s)")
             latencies = [
                 1000 * s
