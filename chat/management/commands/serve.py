@@ -234,6 +234,7 @@ class Command(BaseCommand):
             f"--host={host}",
             f"--port={port}",
             "--no-access-log",
+            "--log-level=warning",  # at info, each socket's path is logged, access token and all
             "--proxy-headers",
         ]
         os.execv(command[0], command)  # noqa: S606 - replaces this process with the server
