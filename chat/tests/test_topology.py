@@ -35,13 +35,12 @@ from chat.tests.servers import (
 PASSWORD = "topology-pass-4321"
 
 
-@pytest.fixture(scope="module")
-def topology(tmp_path_factory):
+def start_topology(tmp) -> Server:
+    """`manage.py serve` with REDIS_URL set on a free port: 2 gunicorn workers, 2 uvicorns."""
     if serve.find_nginx() is None:
         pytest.skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
     if not redis_answers():
         pytest.skip("Redis does not answer on 127.0.0.1:6379")
-    tmp = tmp_path_factory.mktemp("topology")
     env = server_env(
         SQLITE_PATH=str(tmp / "db.sqlite3"),
         STATIC_ROOT=str(tmp / "static"),
@@ -59,7 +58,12 @@ def topology(tmp_path_factory):
         log=tmp / "serve.log",
     )  # fmt: skip
     server.log = tmp / "serve.log"
-    server.run_dir = tmp / "run"
+    return server
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory):
+    server = start_topology(tmp_path_factory.mktemp("topology"))
     yield server
     if server.process.poll() is None:
         server.stop()
@@ -188,6 +192,15 @@ def test_sigterm_stops_everything_and_leaves_no_process(topology):
     assert topology.process.wait(timeout=30) == 0
     assert [pid for pid in processes if alive(pid)] == []
     assert "SIGTERM: stopping everything" in output_of(topology)
+
+
+def test_a_killed_supervisor_leaves_no_process(tmp_path):
+    server = start_topology(tmp_path)
+    processes = descendants(server.process.pid)
+    server.process.kill()
+    server.process.wait()
+    # Every program gets SIGTERM when its parent dies, and stops its own workers.
+    wait_for(lambda: not any(alive(pid) for pid in processes), what="the programs to end")
 
 
 def test_without_redis_one_process_says_why(tmp_path):
