@@ -2,11 +2,12 @@
 gunicorn, uvicorn), prefixes their output with their names, restarts one that exits, and stops them
 all, with every process they started, on SIGINT or SIGTERM.
 
-Each program is a supervisor of its own workers already: nginx's master, gunicorn's arbiter and
-uvicorn's process manager replace a worker that dies (and log it). What is left to do here is
-small: start three commands, watch their masters, pass the stop on. supervisord or honcho would
-need a configuration of their own rendered beside nginx's (and honcho restarts nothing), so this
-is ~150 lines of the standard library instead.
+nginx's master and gunicorn's arbiter already replace a worker that dies (and log it); each
+uvicorn is one process, so that this supervisor restarts and names it. What is left to do here is
+small: start a few commands, watch them, pass the stop on. supervisord would need a configuration
+of its own rendered beside nginx's, with its own log and socket files, and honcho stops everything
+when one program exits instead of restarting it; so this is the standard library instead
+(bench/TOPOLOGY.md).
 
 Nothing is left behind: each program runs in a process group of its own, and the supervisor is the
 "subreaper" of everything below it (Linux), so a worker orphaned by its master's death is its
@@ -51,8 +52,6 @@ class Program:
     # A Unix socket it listens on, removed before each start: one left by a killed process would
     # make the next bind fail.
     socket: str | None = None
-    # How the program is asked to stop (gunicorn and uvicorn finish the requests in flight).
-    stop_signal: int = signal.SIGTERM
     process: subprocess.Popen | None = field(default=None, repr=False)
     started_at: float = 0.0
     fast_exits: int = 0
@@ -213,7 +212,8 @@ class Supervisor:
         groups = {}
         for program in self.running():
             if program.process.returncode is None:
-                self.kill_group(program.process.pid, program.stop_signal)
+                # gunicorn and uvicorn finish the requests in flight; nginx closes at once.
+                self.kill_group(program.process.pid, signal.SIGTERM)
             groups[program.process.pid] = program
         deadline = time.monotonic() + self.stop_timeout
         while groups and time.monotonic() < deadline:
