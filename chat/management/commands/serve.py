@@ -36,8 +36,6 @@ NGINX_MISSING = (
 )
 # The longest Unix socket path the kernel takes (sun_path, 108 bytes on Linux, 104 on macOS).
 MAX_SOCKET_PATH = 100
-# gunicorn's workers are sync ones by default, by measurement (bench/TOPOLOGY.md); nginx buffers
-# requests and responses, so no slow client holds one. --wsgi-threads makes them gthread workers.
 
 
 def find_nginx() -> str | None:
@@ -70,6 +68,7 @@ def render_nginx(
             for number in range(1, asgi_workers + 1)
         ),
         "listen": listen,
+        # One nginx worker serves thousands of requests a second: the cores are for Python.
         "worker_processes": worker_processes,
         # Running as root, nginx would hand its workers to `nobody`, who may not enter the run
         # directory: they run as the user who started it, like every other process here.
@@ -122,30 +121,31 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, asgi_workers, wsgi_threads, run_dir, **options):
+        cores = os.cpu_count() or 1
+        asgi_workers = asgi_workers or max(1, cores // 2)
+        run_dir = (run_dir or settings.BASE_DIR / ".run" / str(port)).resolve()
+        listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if options["nginx_config_only"]:
-            run_dir = (run_dir or settings.BASE_DIR / ".run" / str(port)).resolve()
-            conf = render_nginx(run_dir, listen=f"{host}:{port}")
+            conf = render_nginx(run_dir, listen=listen, asgi_workers=asgi_workers)
             self.stdout.write(f"Wrote {conf}, {conf.parent / 'chat-locations.conf'}, mime.types.")
             return
         if settings.DEBUG:
             raise CommandError("DEBUG is on; the production server runs with DEBUG=False.")
         if settings.CHANNEL_LAYERS["default"]["BACKEND"] == IN_MEMORY_LAYER:
             self.serve_one_process(host, port, workers)
-        cores = os.cpu_count() or 1
         workers = workers or cores
-        asgi_workers = asgi_workers or max(1, cores // 2)
         if min(workers, asgi_workers, wsgi_threads) < 1:
             raise CommandError("--workers, --asgi-workers and --wsgi-threads must be 1 or more.")
         nginx = find_nginx()
         if nginx is None:
             raise CommandError(NGINX_MISSING)
-        run_dir = (run_dir or settings.BASE_DIR / ".run" / str(port)).resolve()
         if len(str(run_dir / "wsgi.sock")) > MAX_SOCKET_PATH:
             raise CommandError(f"--run-dir {run_dir} is too long a path for a Unix socket.")
         if not Path(settings.STATIC_ROOT).is_dir():
             raise CommandError("No static files: run `manage.py collectstatic` first.")
-        listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         conf = render_nginx(run_dir, listen=listen, asgi_workers=asgi_workers)
+        # Sync workers by measurement (bench/TOPOLOGY.md): nginx buffers requests and responses,
+        # so no slow client holds one. --wsgi-threads makes them gthread workers.
         wsgi = (
             ["--worker-class=sync"]
             if wsgi_threads == 1
