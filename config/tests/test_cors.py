@@ -72,6 +72,8 @@ async def origin_accepted(origin: str) -> bool:
     return connected
 
 
+# Channels' consumers close stale database connections on each event, which needs the database.
+@pytest.mark.django_db(transaction=True)
 async def test_websocket_accepts_allowed_hosts_and_cors_origins_only(cors):
     assert await origin_accepted(FRONT_END)
     assert await origin_accepted("http://127.0.0.1:8000")  # ALLOWED_HOSTS, any port
@@ -80,5 +82,6 @@ async def test_websocket_accepts_allowed_hosts_and_cors_origins_only(cors):
     assert not await origin_accepted("https://evil.example.com")
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_websocket_refuses_a_cors_origin_that_is_not_configured():
     assert not await origin_accepted(FRONT_END)
