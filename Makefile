@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws
+.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws bench-topology
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -37,11 +37,19 @@ run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Production server: several uvicorn workers, DEBUG off, static files by WhiteNoise.
-# Several workers need REDIS_URL (shared channel layer); DATABASE_URL selects PostgreSQL.
+# Production server, DEBUG off (chat/management/commands/serve.py). With REDIS_URL set: nginx on
+# HOST:PORT in front of gunicorn's WSGI workers (REST, pages; WORKERS, default one per core) and
+# uvicorn's ASGI workers (/ws/; ASGI_WORKERS), static files by nginx, under one supervisor; needs
+# the system's nginx. Without REDIS_URL: one uvicorn process. DATABASE_URL selects PostgreSQL.
 serve: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
+	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(ASGI_WORKERS),--asgi-workers $(ASGI_WORKERS))
+
+# The production topology (`make serve` with REDIS_URL) against a bare Django + DRF + Simple JWT
+# no-op on gunicorn, same data, same run: bench/TOPOLOGY.md. About 5 minutes; needs wrk, nginx and
+# Redis; not part of make test.
+bench-topology: $(VENV)/.installed-bench
+	$(PY) bench/topology.py --output bench/data/topology.md $(BENCH_ARGS)
 
 # WebSocket fan-out latency and idle sockets per worker (a few minutes; not part of make test).
 bench-ws: $(VENV)/.installed-dev
@@ -96,4 +104,4 @@ bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) staticfiles .run .pytest_cache .ruff_cache .hypothesis

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders import defaults as corsheaders_defaults
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -74,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its headers are on every response, the JSON error pages included.
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.JsonApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.StaticFilesMiddleware",
@@ -172,7 +176,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files that WhiteNoise (one process) or nginx (`make serve` with
+# REDIS_URL) serve.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -258,6 +264,14 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Front ends served from other origins (a web app elsewhere, a mobile app's web view): allowed on
+# the REST API, preflight answered, and by the WebSocket's origin check (config/asgi.py). Default
+# none. Credentials are bearer tokens in a header, never cookies, so none are allowed.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (*corsheaders_defaults.default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 LOGGING = {
     "version": 1,

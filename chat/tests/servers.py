@@ -71,26 +71,43 @@ def manage(*args: str, env: dict) -> None:
 
 
 class Server:
-    """One uvicorn process serving config.asgi on a free port of 127.0.0.1."""
+    """A server on a free port of 127.0.0.1: one uvicorn process serving config.asgi, or with
+    `command` any other (`{port}` in it becomes the port), such as `manage.py serve`; its output
+    goes to `log` when given."""
 
-    def __init__(self, env: dict, workers: int = 1):
+    def __init__(
+        self,
+        env: dict,
+        workers: int = 1,
+        command: list[str] | None = None,
+        log: Path | None = None,
+        timeout: float = 30,
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                uvicorn,
+        if command is None:
+            command = [
+                str(Path(sys.executable).with_name("uvicorn")),
                 "config.asgi:application",
                 "--host=127.0.0.1",
-                f"--port={self.port}",
+                "--port={port}",
                 f"--workers={workers}",
                 "--no-access-log",
                 "--log-level=warning",
-            ],
+            ]
+        output = log.open("wb") if log else None
+        self.process = subprocess.Popen(  # noqa: S603
+            [part.replace("{port}", str(self.port)) for part in command],
             cwd=ROOT,
             env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
         )
-        self.wait_healthy()
+        try:
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -100,7 +117,7 @@ class Server:
             try:
                 if self.call("GET", "/healthz")[0] == 200:
                     return
-            except OSError:
+            except (OSError, ValueError):  # not listening yet, or a proxy's HTML 502
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server on port {self.port} not healthy after {timeout} s")
@@ -131,6 +148,28 @@ class Server:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, ...), from /proc (Linux)."""
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids = [int(child) for child in children.read_text().split()]
+        except FileNotFoundError:  # the thread or the process has just ended
+            continue
+        for child in pids:
+            found += [child, *descendants(child)]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` is a process that has not ended (a zombie has)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return "\nState:\tZ" not in status
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -1,0 +1,352 @@
+"""The production topology against the framework's floor, on the same data in the same run.
+
+    .venv/bin/python bench/topology.py [--seconds 6] [--post-seconds 20] [--note '...']
+    make bench-topology            # the same; about 5 minutes, not part of `make test`
+
+Servers, all started at once on one copy of the seeded 1M-message database (bench/README.md) and
+measured in turn, in interleaved rounds, so that other load on the machine falls on all alike:
+- serve: `manage.py serve` with REDIS_URL set, measured on its public port (nginx; 2 gunicorn
+  sync workers for HTTP, 1 uvicorn worker for /ws/; static files by nginx);
+- serve-gthread: the same with gunicorn's gthread workers (2 workers x 4 threads);
+- serve-4: the same with 4 sync workers (posting only);
+- gunicorn: config.wsgi on `gunicorn -w 2` alone, no nginx (static files by WhiteNoise);
+- floor: a bare Django + DRF + Simple JWT authenticated no-op on `gunicorn -w 2` (bench/floor/),
+  what the framework costs before any of this service's code.
+Then 16 writers post through each serve variant for --post-seconds (every 201 must be a row),
+and WebSocket pairs time POST -> `message.created` on the other participant's socket through
+serve's public port. Writes bench/data/topology.json and a Markdown report (--output).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import run
+import ws_fanout
+
+from chat.tests.servers import Server, descendants, manage, redis_answers
+
+BIN = Path(sys.executable).parent
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+STATIC_FILE = "/static/web/app.js"
+READS = ["me", "unread_count", "thread_list", "messages_first"]
+POSTING = ["serve", "serve-gthread", "serve-4"]
+
+
+class BenchServer(Server):
+    """A server of chat.tests.servers with what bench/run.py's helpers expect of one."""
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def login(self, username: str, password: str = "bench-pass") -> str:  # noqa: S107 - seeded
+        """A token per user, asked for once: a login costs a password hash, ~0.5 s of the
+        server's CPU, which would otherwise count against the requests measured."""
+        tokens = self.__dict__.setdefault("tokens", {})
+        if username not in tokens:
+            tokens[username] = super().login(username, password)
+        return tokens[username]
+
+    def cpu_seconds(self) -> float:
+        ticks = 0
+        for pid in [self.process.pid, *descendants(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def start_servers(database: Path) -> dict:
+    env = run.server_env(database) | {"STATIC_ROOT": str(run.DATA / "static")}
+    manage("migrate", "--noinput", env=env)
+    manage("collectstatic", "--noinput", env=env)
+    serve = [sys.executable, "manage.py", "serve", "--port={port}", "--workers=2"]
+    servers = {}
+
+    def topology(name: str, *extra: str) -> BenchServer:
+        return BenchServer(
+            env | {"REDIS_URL": REDIS_URL, "CHANNEL_LAYER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"},
+            command=[*serve, f"--run-dir={run.DATA / ('run-' + name)}", *extra],
+            log=run.DATA / f"server-{name}.log",
+            timeout=60,
+        )
+
+    gunicorn = [str(BIN / "gunicorn"), "--bind=127.0.0.1:{port}", "-w", "2", "--no-control-socket"]
+    servers["serve"] = topology("serve")
+    servers["serve-gthread"] = topology("serve-gthread", "--wsgi-threads=4")
+    servers["serve-4"] = topology("serve-4", "--workers=4")  # posting only
+    servers["gunicorn"] = BenchServer(
+        env,
+        command=[*gunicorn, "config.wsgi:application"],
+        log=run.DATA / "server-gunicorn.log",
+        timeout=60,
+    )
+    servers["floor"] = BenchServer(
+        env | {"DJANGO_SETTINGS_MODULE": "floor_settings"},
+        command=[*gunicorn, "--chdir", str(ROOT / "bench" / "floor"), "floor_app:application"],
+        log=run.DATA / "server-floor.log",
+        timeout=60,
+    )
+    return servers
+
+
+def endpoints(fixtures: run.Fixtures, server: str) -> dict:
+    if server == "floor":
+        return {"noop": ("GET", ["/noop/"], "bench_user_1")}
+    chosen = {name: fixtures.endpoints()[name] for name in READS}
+    chosen["static"] = ("GET", [STATIC_FILE], None)
+    return chosen
+
+
+def measure(servers: dict, fixtures, *, seconds: float, rounds: int) -> dict:
+    token = servers["serve"].login("bench_user_1")  # the floor takes the same tokens
+    runs = {(s, e): [] for s in servers for e in endpoints(fixtures, s)}
+    cpu = dict.fromkeys(runs, 0.0)
+    for server_name, server in servers.items():  # warm-up
+        for method, paths, user in endpoints(fixtures, server_name).values():
+            run.wrk(server, paths, token=token if user else None, method=method, seconds=1)
+    for number in range(rounds):
+        run.log(f"round {number + 1}/{rounds} (load average {load_average()})")
+        for server_name, server in servers.items():
+            for endpoint, (method, paths, user) in endpoints(fixtures, server_name).items():
+                before = server.cpu_seconds()
+                runs[server_name, endpoint].append(
+                    run.wrk(
+                        server, paths, token=token if user else None, method=method,
+                        seconds=seconds / rounds,
+                    )
+                )  # fmt: skip
+                cpu[server_name, endpoint] += server.cpu_seconds() - before
+    results = {}
+    for (server_name, endpoint), server_runs in runs.items():
+        merged = run.merge_runs(server_runs)
+        merged["cpu_us"] = cpu[server_name, endpoint] * 1e6 / max(merged["requests"], 1)
+        results.setdefault(server_name, {})[endpoint] = merged
+        run.log(
+            f"  {server_name:<14} {endpoint:<15} {merged['rps']:7.0f} req/s  "
+            f"p50 {merged['p50'] / 1000:5.1f} ms  p99 {merged['p99'] / 1000:6.1f} ms  "
+            f"CPU {merged['cpu_us']:5.0f} us/req  errors {merged['errors']}"
+        )
+    return results
+
+
+def measure_posting(servers: dict, fixtures, database, *, seconds: float, rounds: int) -> dict:
+    """16 writers through each server for `seconds` in all, in interleaved rounds."""
+    runs = {name: [] for name in servers}
+    for server in servers.values():
+        for number in range(1, run.CONNECTIONS + 1):
+            server.login(f"bench_user_{number}")
+    for number in range(rounds):
+        for name, server in servers.items():
+            run.log(f"posting through {name}, round {number + 1}/{rounds} ({load_average()})")
+            before = server.cpu_seconds()
+            posted = run.measure_posting(server, fixtures, database, seconds=seconds / rounds)
+            posted["cpu_s"] = server.cpu_seconds() - before
+            runs[name].append(posted)
+    merged = {}
+    for name, server_runs in runs.items():
+        created = sum(r["created"] for r in server_runs)
+        requests = sum(r["requests"] for r in server_runs)
+        merged[name] = {
+            "rps": created / (sum(r["duration_us"] for r in server_runs) / 1e6),
+            "created": created,
+            "errors": sum(r["errors"] for r in server_runs),
+            "lost": sum(r["lost"] for r in server_runs),
+            "cpu_us": sum(r["cpu_s"] for r in server_runs) * 1e6 / max(requests, 1),
+            # Percentiles of the rounds: the median of their p50s, the worst of their p99s.
+            "p50": sorted(r["p50"] for r in server_runs)[len(server_runs) // 2],
+            "p99": max(r["p99"] for r in server_runs),
+        }
+    return merged
+
+
+READ_TITLES = {
+    "me": "`GET /api/users/me/`",
+    "unread_count": "`GET /api/messages/unread-count/`",
+    "thread_list": "`GET /api/threads/` (bench_user_1)",
+    "messages_first": "`GET /api/threads/<busiest>/messages/` (first page)",
+    "static": f"`GET {STATIC_FILE}` (23 KB)",
+}
+
+
+def report(results: dict) -> str:
+    lines = [
+        f"- Run: {results['started']}, {results['elapsed_s']} s; command `{results['command']}`",
+        f"- Machine: {results['cpus']} cores, Python {results['python']}, nginx "
+        f"{results['nginx']}; load average (1/5/15 min) before {results['load_before']}, after "
+        f"{results['load_after']}",
+        f"- Data: the 1M-message seed; wrk, {run.CONNECTIONS} connections, {results['seconds']} s "
+        f"per endpoint in {results['rounds']} interleaved rounds; ratio = req/s ÷ the floor's.",
+        *([f"- Note: {results['note']}"] if results["note"] else []),
+    ]
+    floor = results["reads"]["floor"]["noop"] if "reads" in results else None
+    if floor:
+        lines += read_tables(results["reads"], floor)
+    if "post" in results:
+        lines += [
+            "",
+            f"**Posting**, 16 writers through each for {results['post_seconds']} s in all, in "
+            f"{results['rounds']} interleaved rounds (serve-4: 4 sync workers; p50 the median "
+            "of the rounds', p99 the worst):",
+            "",
+            "| server | messages/s | ratio to floor | server CPU µs/message (CPU ratio) "
+            "| p50 / p99 ms | errors | lost |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for server, r in results["post"].items():
+            ratios = (
+                (f"{r['rps'] / floor['rps']:.2f}", f" ({floor['cpu_us'] / r['cpu_us']:.2f})")
+                if floor
+                else ("n/a", "")
+            )
+            lines.append(
+                f"| {server} | {r['rps']:.0f} | {ratios[0]} | {r['cpu_us']:.0f}{ratios[1]} | "
+                f"{r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | {r['errors']} | {r['lost']} |"
+            )
+    if results.get("websocket"):
+        lines += [
+            "",
+            "**WebSocket**, POST (through nginx to gunicorn) → `message.created` on the other "
+            "participant's socket (through nginx to uvicorn), serve's public port:",
+            "",
+            "| pairs | messages | p50 / p95 / p99 ms |",
+            "|---:|---:|---:|",
+            *(
+                f"| {row['pairs']} | {row['messages']} | {row['p50']:.1f} / {row['p95']:.1f} / "
+                f"{row['p99']:.1f} |"
+                for row in results["websocket"]
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def read_tables(reads: dict, floor: dict) -> list[str]:
+    servers = ["serve", "serve-gthread", "gunicorn"]
+    lines = [
+        "",
+        "**Reads** (req/s, p50 / p99 in ms, ratio to the floor):",
+        "",
+        "| endpoint | " + " | ".join(f"{s}: req/s (p50 / p99 ms) ratio" for s in servers) + " |",
+        "|---|" + "---:|" * len(servers),
+        f"| floor: bare Django + DRF + Simple JWT no-op, `gunicorn -w 2` | {floor['rps']:.0f} "
+        f"({floor['p50'] / 1000:.1f} / {floor['p99'] / 1000:.1f}) 1.00 | | |",
+    ]
+    for endpoint, title in READ_TITLES.items():
+        cells = [
+            f"{r['rps']:.0f} ({r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f}) "
+            f"{r['rps'] / floor['rps']:.2f}"
+            for r in (reads[server][endpoint] for server in servers)
+        ]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "**Server CPU per request** (µs, all the server's processes, nginx included; CPU ratio "
+        "= the floor's CPU per request ÷ this one's, which other load on the machine distorts "
+        "far less than req/s):",
+        "",
+        "| endpoint | " + " | ".join(f"{s}: µs (CPU ratio)" for s in servers) + " |",
+        "|---|" + "---:|" * len(servers),
+        f"| floor no-op | {floor['cpu_us']:.0f} (1.00) | | |",
+    ]
+    for endpoint, title in READ_TITLES.items():
+        cells = [
+            f"{r['cpu_us']:.0f} ({floor['cpu_us'] / r['cpu_us']:.2f})"
+            for r in (reads[server][endpoint] for server in servers)
+        ]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=6, help="per endpoint and server")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--post-seconds", type=float, default=20)
+    parser.add_argument("--ws-messages", type=int, default=30, help="per pair, 16 pairs")
+    parser.add_argument(
+        "--parts", default="reads,post,ws", help="what to measure, of reads, post and ws"
+    )
+    parser.add_argument("--note", default="")
+    parser.add_argument("--output", type=Path, help="write the Markdown report here")
+    args = parser.parse_args()
+    if not redis_answers():
+        sys.exit("Redis does not answer on 127.0.0.1:6379; the topology needs it.")
+    started = time.time()
+    results = {
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": shlex.join(["python", "bench/topology.py", *sys.argv[1:]]),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "nginx": os.popen("nginx -v 2>&1").read().strip().split("/")[-1],  # noqa: S605
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "post_seconds": args.post_seconds,
+        "note": args.note,
+        "load_before": load_average(),
+    }
+    run.DATA.mkdir(parents=True, exist_ok=True)
+    seeded = run.DATA / "seed-1m.sqlite3"
+    if not seeded.exists():
+        run.seed("1m")
+    database = run.scratch_copy(seeded, "1m")
+    fixtures = run.Fixtures(database)
+    servers = start_servers(database)
+    try:
+        parts = args.parts.split(",")
+        if "reads" in parts:
+            readers = {name: server for name, server in servers.items() if name != "serve-4"}
+            results["reads"] = measure(readers, fixtures, seconds=args.seconds, rounds=args.rounds)
+        if "post" in parts:
+            results["post"] = measure_posting(
+                {name: servers[name] for name in POSTING},
+                fixtures,
+                database,
+                seconds=args.post_seconds,
+                rounds=args.rounds,
+            )
+        results["websocket"] = []
+        for pairs, messages in ((1, 50), (16, args.ws_messages)) if "ws" in parts else ():
+            run.log(f"WebSocket: {pairs} pair(s)")
+            latencies = [
+                1000 * s
+                for s in asyncio.run(ws_fanout.latency_run(servers["serve"], pairs, messages))
+            ]
+            results["websocket"].append(
+                {
+                    "pairs": pairs,
+                    "messages": len(latencies),
+                    **{f"p{q}": ws_fanout.percentile(latencies, q) for q in (50, 95, 99)},
+                }
+            )
+            run.log(f"  {results['websocket'][-1]}")
+    finally:
+        for server in servers.values():
+            server.stop()
+    results["load_after"] = load_average()
+    results["elapsed_s"] = round(time.time() - started)
+    (run.DATA / "topology.json").write_text(json.dumps(results, indent=1))
+    text = report(results)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
