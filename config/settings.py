@@ -178,7 +178,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Where collectstatic puts the files that WhiteNoise (one process) or nginx (`make serve` with
 # REDIS_URL) serve.
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -130,7 +130,12 @@ def test_socket_receives_a_message_posted_through_a_wsgi_worker(topology, people
         )
         assert status == 201
         frame = json.loads(bob_socket.recv(timeout=10))
-        assert frame == {"type": "message.created", "message": message, "unread_count": 1}
+        assert frame == {
+            "type": "message.created",
+            "message": message,
+            "unread_count": 1,
+            "thread_unread_count": 1,
+        }
 
 
 def test_static_files_come_from_nginx(topology):
