@@ -228,6 +228,15 @@ def thread_created(thread: Thread) -> None:
 
 
 def thread_deleted(*, thread_id: int, participant_ids: tuple[int, int]) -> None:
+    """With each participant's unread total after the deletion: the thread's unread messages
+    went with it, and a client that had not loaded that thread could not tell how many."""
+    counts = selectors.unread_counts_for_users(user_ids=participant_ids, thread_id=thread_id)
     send_to_users(
-        [(user_id, {"type": "thread.deleted", "thread": thread_id}) for user_id in participant_ids]
+        [
+            (
+                user_id,
+                {"type": "thread.deleted", "thread": thread_id, "unread_count": counts[user_id][0]},
+            )
+            for user_id in participant_ids
+        ]
     )

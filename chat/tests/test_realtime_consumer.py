@@ -241,6 +241,7 @@ async def test_thread_created_and_deleted_reach_both_not_the_outsider(people):
         assert await sockets[name].receive_json_from() == {
             "type": "thread.deleted",
             "thread": thread_id,
+            "unread_count": 0,
         }
     assert await sockets["mallory"].receive_nothing()
     for communicator in sockets.values():

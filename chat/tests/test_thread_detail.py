@@ -2,8 +2,10 @@
 
 import pytest
 
+from chat import services
 from chat.models import Message, Participant, Thread
 from chat.tests.factories import make_message, make_thread
+from chat.tests.inbox import Inbox
 
 
 def url(thread_id):
@@ -135,3 +137,20 @@ def test_detail_runs_a_fixed_number_of_queries(
     # reads it: both users, the last message and the unread count in one statement.
     with django_assert_num_queries(3):
         client.get(url(thread.pk))
+
+
+def test_deleting_tells_both_their_unread_total_without_that_threads_messages(
+    alice, bob, outsider, thread, django_capture_on_commit_callbacks
+):
+    other = make_thread(alice, outsider)
+    make_message(thread, bob, "goes with the thread")
+    make_message(other, outsider, "stays")
+    make_message(other, outsider, "stays too")
+    inbox_alice, inbox_bob = Inbox(alice), Inbox(bob)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.thread_delete(thread=thread)
+
+    deleted = {"type": "thread.deleted", "thread": thread.pk}
+    assert inbox_alice.events() == [{**deleted, "unread_count": 2}]
+    assert inbox_bob.events() == [{**deleted, "unread_count": 0}]
