@@ -147,10 +147,10 @@ def test_deleting_tells_both_their_unread_total_without_that_threads_messages(
     make_message(other, outsider, "stays")
     make_message(other, outsider, "stays too")
     inbox_alice, inbox_bob = Inbox(alice), Inbox(bob)
+    deleted = {"type": "thread.deleted", "thread": thread.pk}
 
     with django_capture_on_commit_callbacks(execute=True):
         services.thread_delete(thread=thread)
 
-    deleted = {"type": "thread.deleted", "thread": thread.pk}
     assert inbox_alice.events() == [{**deleted, "unread_count": 2}]
     assert inbox_bob.events() == [{**deleted, "unread_count": 0}]
