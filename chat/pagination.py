@@ -11,7 +11,7 @@ class MessagePagination(StrictLimitOffsetPagination):
     (newer, oldest first) that cost the same at any depth of a long history.
 
     `count` is the number of messages in the whole thread for every kind of page. The messages
-    come as `chat.selectors.ThreadMessages`: `count()`, slices, `older_than`, `newer_than`.
+    come as `chat.queries.ThreadMessages`: `count()`, slices, `older_than`, `newer_than`.
     """
 
     def paginate_keyset(self, messages, request, *, before=None, after=None):

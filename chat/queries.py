@@ -206,63 +206,71 @@ def message_if_visible(*, user_id: int, message_id: int) -> Message | None:
 
 
 # The messages of a thread that the participant `p` sees: one walk of the (thread, -id) index
-# from its start or from the key, bounded below by the participant's last clear.
-MESSAGES_SQL = f"""
+# from its start or from the key, bounded below by the participant's last clear. The probe for
+# messages they hid one by one costs a lookup per row walked, a third of a deep offset page, so
+# it is left out when the page's count found none (`ThreadMessages.hidden`).
+def _messages_sql(hidden: bool) -> str:
+    visible = visible_to_participant("m") if hidden else "m.id > p.cleared_through"
+    return f"""
 SELECT {message_columns("m")} FROM {MESSAGE} AS m
 JOIN {PARTICIPANT} AS p ON p.thread_id = m.thread_id AND p.user_id = %s
-WHERE m.thread_id = %s AND {visible_to_participant("m")}
+WHERE m.thread_id = %s AND {visible}
 """  # noqa: S608
 
 
-def messages_newest_first(
-    *, user_id: int, thread_id: int, offset: int, limit: int
-) -> list[MessageView]:
-    return _messages(
-        MESSAGES_SQL + "ORDER BY m.id DESC LIMIT %s OFFSET %s", [user_id, thread_id, limit, offset]
-    )
+MESSAGES_SQL = {True: _messages_sql(hidden=True), False: _messages_sql(hidden=False)}
 
 
-def messages_older_than(
-    *, user_id: int, thread_id: int, message_id: int, limit: int
-) -> list[MessageView]:
-    return _messages(
-        MESSAGES_SQL + "AND m.id < %s ORDER BY m.id DESC LIMIT %s",
-        [user_id, thread_id, message_id, limit],
-    )
+@dataclass(slots=True)
+class ThreadMessages:
+    """The messages of a thread that one participant sees, as `MessagePagination` reads them:
+    `count()`, then pages by offset (slices, newest first) or by keyset (`older_than`, newest
+    first; `newer_than`, oldest first). `hidden` says whether any of them is hidden for the
+    participant one by one (True until counted)."""
+
+    user_id: int
+    thread_id: int
+    hidden: bool = True
+
+    def count(self) -> int:
+        rows = fetch_rows(MESSAGE_COUNT_SQL, [self.user_id, self.thread_id])
+        if not rows:
+            return 0  # not (or no longer) a participant
+        self.hidden = rows[0]["hidden"] > 0
+        return rows[0]["since_clear"] - rows[0]["hidden"]
+
+    def __getitem__(self, window: slice) -> list[MessageView]:
+        return self._fetch(
+            "ORDER BY m.id DESC LIMIT %s OFFSET %s", [window.stop - window.start, window.start]
+        )
+
+    def older_than(self, message_id: int, limit: int) -> list[MessageView]:
+        return self._fetch("AND m.id < %s ORDER BY m.id DESC LIMIT %s", [message_id, limit])
+
+    def newer_than(self, message_id: int, limit: int) -> list[MessageView]:
+        return self._fetch("AND m.id > %s ORDER BY m.id ASC LIMIT %s", [message_id, limit])
+
+    def _fetch(self, tail: str, params: list) -> list[MessageView]:
+        rows = fetch_rows(MESSAGES_SQL[self.hidden] + tail, [self.user_id, self.thread_id, *params])
+        return [message_from_row(row) for row in rows]
 
 
-def messages_newer_than(
-    *, user_id: int, thread_id: int, message_id: int, limit: int
-) -> list[MessageView]:
-    return _messages(
-        MESSAGES_SQL + "AND m.id > %s ORDER BY m.id ASC LIMIT %s",
-        [user_id, thread_id, message_id, limit],
-    )
-
-
-def _messages(sql: str, params: list) -> list[MessageView]:
-    return [message_from_row(row) for row in fetch_rows(sql, params)]
-
-
-# How many messages of the thread the participant sees. Without a clear, the count the database
-# keeps; after one, the messages since (a walk of the index from the bound, usually short). Less
-# those they deleted for themselves since (their hidden rows, few, each joined to its message).
+# How many messages of the thread the participant sees: without a clear, the count the database
+# keeps; after one, the messages since (a walk of the index from the bound, usually short). And
+# how many of those they deleted for themselves (their hidden rows, few, each joined to its
+# message), to subtract.
 MESSAGE_COUNT_SQL = f"""
 SELECT CASE WHEN p.cleared_through = 0
             THEN COALESCE((SELECT c.messages FROM {MESSAGE_COUNT} AS c
                            WHERE c.thread_id = p.thread_id), 0)
             ELSE (SELECT COUNT(*) FROM {MESSAGE} AS a
                   WHERE a.thread_id = p.thread_id AND a.id > p.cleared_through)
-       END
-     - (SELECT COUNT(*) FROM {HIDDEN} AS h JOIN {MESSAGE} AS hm ON hm.id = h.message_id
+       END AS since_clear,
+       (SELECT COUNT(*) FROM {HIDDEN} AS h JOIN {MESSAGE} AS hm ON hm.id = h.message_id
         WHERE h.user_id = p.user_id AND hm.thread_id = p.thread_id
-          AND hm.id > p.cleared_through)
+          AND hm.id > p.cleared_through) AS hidden
 FROM {PARTICIPANT} AS p WHERE p.user_id = %s AND p.thread_id = %s
 """  # noqa: S608
-
-
-def message_count(*, user_id: int, thread_id: int) -> int:
-    return fetch_value(MESSAGE_COUNT_SQL, [user_id, thread_id]) or 0
 
 
 UNREAD = "NOT is_read AND NOT deleted"  # the condition of `message_unread_by_recipient`

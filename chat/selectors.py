@@ -11,7 +11,7 @@ from django.http import Http404
 
 from chat import queries
 from chat.models import Message, MessageEdit, Thread
-from chat.queries import MessageView, ThreadView
+from chat.queries import ThreadView
 from common.fields import MAX_ID
 from common.pagination import CountedRows
 
@@ -63,38 +63,12 @@ def thread_view(*, thread_id: int, user_id: int) -> ThreadView:
     return view
 
 
-class ThreadMessages:
-    """The messages of a thread that one participant sees, for `MessagePagination`: pages by
-    offset (newest first) or by keyset (`older_than`, newest first; `newer_than`, oldest first),
-    and their total.
-
-    Each page is one query that walks the (thread, -id) index from its start or from the key;
-    the total starts from the count the database keeps (`ThreadMessageCount`), so no page counts
-    the rows of a long thread.
-    """
-
-    def __init__(self, thread: Thread, user) -> None:
-        self.where = {"user_id": user.pk, "thread_id": thread.pk}
-
-    def count(self) -> int:
-        return queries.message_count(**self.where)
-
-    def __getitem__(self, window: slice) -> list[MessageView]:
-        return queries.messages_newest_first(
-            **self.where, offset=window.start, limit=window.stop - window.start
-        )
-
-    def older_than(self, message_id: int, limit: int) -> list[MessageView]:
-        return queries.messages_older_than(**self.where, message_id=message_id, limit=limit)
-
-    def newer_than(self, message_id: int, limit: int) -> list[MessageView]:
-        return queries.messages_newer_than(**self.where, message_id=message_id, limit=limit)
-
-
-def messages_for_thread(*, thread: Thread, user) -> ThreadMessages:
+def messages_for_thread(*, thread: Thread, user) -> queries.ThreadMessages:
     """The messages of a thread that `user` sees, newest first (ids follow arrival order), to
-    paginate."""
-    return ThreadMessages(thread, user)
+    paginate. Each page is one query that walks the (thread, -id) index from its start or from
+    the key; the total starts from the count the database keeps (`ThreadMessageCount`), so no
+    page counts the rows of a long thread."""
+    return queries.ThreadMessages(user_id=user.pk, thread_id=thread.pk)
 
 
 def unread_count_for_user(*, user) -> int:
