@@ -1,8 +1,8 @@
 /**
  * The page's state, and the one place it changes.
  *
- * Every change is an event given to `apply()`: the server's live events (API.md), REST answers
- * turned into events, and the page's own doings (a conversation opened, a send on its way).
+ * Every change is an event given to `apply()`: the server's live events (docs/API.md), REST
+ * answers turned into events, and the page's own doings (a conversation opened, a send on its way).
  * Catching up after a reconnect turns what REST returns into the same live events, so a missed
  * message takes the same path as a live one. Applying an event again changes nothing more (a
  * message already known is not counted twice), so events that raced a REST answer can be applied
@@ -20,7 +20,7 @@ function signedOut() {
     signedIn: false,
     signedOutNotice: "",
     me: null,
-    threads: new Map(), // id → Thread (API.md): the pages loaded, and any thread opened
+    threads: new Map(), // id → Thread (docs/API.md): the pages loaded, and any thread opened
     threadsLoaded: false, // the first page has arrived
     moreThreads: null, // the URL of the next page of threads
     unread: 0, // messages to me not read yet, in all threads
@@ -164,7 +164,7 @@ function threadDeleted(state, { thread: id }) {
  * event left stale, for the caller to fetch: `{threads: [ids]}` or `{unread: true}`.
  */
 const HANDLERS = {
-  // The server's live events (API.md), and the same events made from REST when catching up.
+  // The server's live events (docs/API.md), and the same events made from REST when catching up.
   "message.created": messageCreated,
   "message.read": messageRead,
   "thread.created"(state, { thread }) {
