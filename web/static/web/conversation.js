@@ -28,7 +28,7 @@ export function conversationView(store, sync) {
     const thread = conversation && state.threads.get(id);
     const name = thread ? otherOf(thread, me).username : "";
     setText(byId("conversation-title"), name);
-    setText(byId("composer-error"), conversation?.sendError ?? "");
+    setText(byId("composer-error"), conversation?.error ?? "");
     renderTyping(state.typing, name);
     messages.render(conversation, me, name);
   }
