@@ -408,6 +408,10 @@ export function createSync(store) {
     const { threadId, editing, messages } = store.state.conversation ?? {};
     if (!editing || editing.saving) return;
     if (messages.find(({ id }) => id === editing.id)?.text === text) return cancelEdit();
+    if (!text.trim()) {
+      const error = "A message cannot be empty. To remove it, delete it.";
+      return store.apply({ type: "edit.failed", thread: threadId, error });
+    }
     store.apply({ type: "edit.saving", thread: threadId });
     try {
       await snapshot(async () => ({
