@@ -33,6 +33,9 @@ export class MessageMenu {
     for (const item of this.items) {
       item.addEventListener("click", () => this.choose(item.dataset.action));
     }
+    this.scroller = byId("scroller");
+    this.scroller.addEventListener("scroll", () => this.follow(), { passive: true });
+    window.addEventListener("resize", () => this.follow());
   }
 
   get isOpen() {
@@ -56,7 +59,8 @@ export class MessageMenu {
     for (const item of this.items) item.hidden = !offered[item.dataset.action];
     Object.assign(this, { messageId: id, button, refocus: true });
     button.setAttribute("aria-expanded", "true");
-    this.menu.showPopover();
+    // Its source: a click on the button is not a click elsewhere, it closes the menu itself.
+    this.menu.showPopover({ source: button });
     this.place(button);
     this.visibleItems()[0].focus();
   }
@@ -71,6 +75,21 @@ export class MessageMenu {
     const left = Math.max(GAP_PX, fits ? anchor.left : anchor.right - width);
     this.menu.style.top = `${top}px`;
     this.menu.style.left = `${left}px`;
+  }
+
+  /** Keeps the menu by its button as the messages scroll; closes it once the button is out of
+   * sight. */
+  follow() {
+    if (!this.isOpen) return;
+    const button = this.currentButton();
+    const view = this.scroller.getBoundingClientRect();
+    const at = button?.getBoundingClientRect();
+    if (at && at.bottom > view.top && at.top < view.bottom) {
+      this.place(button);
+    } else {
+      this.refocus = false;
+      this.close();
+    }
   }
 
   visibleItems() {

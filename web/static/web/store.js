@@ -406,6 +406,9 @@ const HANDLERS = {
       if (!message || message.deleted) return null;
       return { editing: { id, saving: false }, error: "" };
     });
+    if (state.conversation?.editing?.id === id) {
+      announce(state, "Editing your message. Enter saves, Escape cancels.");
+    }
   },
   "edit.saving"(state, { thread }) {
     changeConversation(state, thread, ({ editing }) =>
