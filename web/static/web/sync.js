@@ -38,7 +38,7 @@ export function createSync(store) {
   const racing = new Set();
   let session = 0; // counts sessions, so that a retry of an ended one stops
   let typingSentAt = 0;
-  let catchingUp = false;
+  let catchingUp = 0; // catch-ups under way
   // Message id → whether this page hid it (true) or deleted it for everyone (false): the server's
   // `message.deleted` does not say which, and this page need not ask.
   const ownDeletions = new Map();
@@ -155,7 +155,7 @@ export function createSync(store) {
   async function catchUp() {
     if (!store.state.me) return;
     // Not marking the open thread read before knowing whether it was marked unread meanwhile.
-    catchingUp = true;
+    catchingUp += 1;
     try {
       await loadThreads();
       const conversation = store.state.conversation;
@@ -164,7 +164,7 @@ export function createSync(store) {
       // Not found: the open thread was deleted meanwhile, which reloading the list settles.
       if (!isNotFound(error)) report(error);
     } finally {
-      catchingUp = false;
+      catchingUp -= 1;
     }
     markSeen();
   }
@@ -349,7 +349,7 @@ export function createSync(store) {
   /** Marks the open thread read when the reader can see it: page visible and focused. */
   async function markSeen() {
     const { conversation, threads, marking } = store.state;
-    if (conversation?.keepUnread || catchingUp) return;
+    if (conversation?.keepUnread || catchingUp > 0) return;
     const thread = conversation?.loaded && threads.get(conversation.threadId);
     if (!thread?.unread_count || marking !== null) return;
     if (document.visibilityState !== "visible" || !document.hasFocus()) return;
