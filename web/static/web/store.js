@@ -261,8 +261,9 @@ function threadCleared(state, event) {
   if (thread && !counted) return { threads: [id], unread: true };
 }
 
-function threadDeleted(state, { thread: id }) {
+function threadDeleted(state, { thread: id, unread_count: unread }) {
   const thread = state.threads.get(id);
+  if (unread !== undefined) state.unread = unread;
   if (!thread) return;
   state.threads = new Map(state.threads);
   state.threads.delete(id);
@@ -272,7 +273,8 @@ function threadDeleted(state, { thread: id }) {
       : `The conversation with ${otherOf(thread, state.me).username} was deleted.`;
   if (state.conversation?.threadId === id) closeConversation(state, notice);
   announce(state, notice);
-  return { unread: true }; // its unread messages are gone from the total
+  // Its unread messages are gone from the total: the server's event says how many remain.
+  if (unread === undefined) return { unread: true };
 }
 
 /**

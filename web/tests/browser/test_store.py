@@ -164,6 +164,18 @@ def test_a_deleted_open_thread_closes_once(run):
     assert result["once"]["notice"] == "The conversation with bob was deleted."
 
 
+def test_a_deleted_thread_with_the_total_in_its_event_needs_no_fetch(run):
+    result = run("""
+        store.apply({ type: "message.created", message: message(11, bob), unread_count: 3,
+                      thread_unread_count: 1 });
+        const stale = store.apply({ type: "thread.deleted", thread: 7, unread_count: 2 });
+        return { stale, after: seen() };
+    """)
+    assert result["stale"] is None
+    assert result["after"]["unread"] == 2
+    assert result["after"]["shown"] is None
+
+
 def test_an_unknown_event_type_changes_nothing(run):
     result = run("""
         const before = renders;
