@@ -1,6 +1,6 @@
 /**
  * The chat page: makes the store, the link to the server (sync.js) and the views, and ties the
- * address bar and the window's events to them. API.md describes the server it talks to.
+ * address bar and the window's events to them. docs/API.md describes the server it talks to.
  */
 
 import { hasSession, onSessionEnd, onTokensRenewed } from "./api.js";

@@ -1,20 +1,35 @@
 /**
- * The open conversation: its header, messages (messages.js), typing indicator, composer and the
- * confirmation before deleting it; or, when none is open, the placeholder saying why.
+ * The open conversation: its header, messages (messages.js) and their menu (messagemenu.js),
+ * typing indicator, composer (which also edits: Up arrow in an empty one takes your last
+ * message), and the confirmations before deleting a message, clearing or deleting the
+ * conversation; or, when none is open, the placeholder saying why.
  */
 
-import { byId, setText } from "./dom.js";
+import { messageFor } from "./api.js";
+import { byId, fullTime, h, setText } from "./dom.js";
+import { MessageMenu } from "./messagemenu.js";
 import { MessageList } from "./messages.js";
 import { otherOf } from "./store.js";
 
 const phoneLayout = window.matchMedia("(max-width: 699px)");
 
 export function conversationView(store, sync) {
-  const messages = new MessageList({ loadOlder: sync.loadOlder, retry: sync.retry });
+  const find = (id) => store.state.conversation?.messages.find((message) => message.id === id);
+  const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction });
+  const messages = new MessageList({
+    loadOlder: sync.loadOlder,
+    retry: sync.retry,
+    openMenu: (id, button) => menu.toggle(id, button),
+  });
   const input = byId("message-input");
   const dialog = byId("confirm-delete");
+  const deleteDialog = byId("confirm-message-delete");
+  const clearDialog = byId("confirm-clear");
+  const editsDialog = byId("edits-dialog");
   let openId = null; // as shown
   let typingTimer = null;
+  let editingId = null; // as shown
+  let draft = ""; // what the composer held before an edit took it
 
   function render(state) {
     const { conversation, me } = state;
@@ -28,9 +43,33 @@ export function conversationView(store, sync) {
     const thread = conversation && state.threads.get(id);
     const name = thread ? otherOf(thread, me).username : "";
     setText(byId("conversation-title"), name);
-    setText(byId("composer-error"), conversation?.sendError ?? "");
+    setText(byId("composer-error"), conversation?.error ?? "");
     renderTyping(state.typing, name);
     messages.render(conversation, me, name);
+    renderEditing(conversation);
+  }
+
+  /** The composer holds the message being edited, and gives back what it held before. */
+  function renderEditing(conversation) {
+    const editing = conversation?.editing ?? null;
+    const id = editing?.id ?? null;
+    if (id !== editingId) {
+      if (id === null) {
+        input.value = draft;
+        draft = "";
+      } else {
+        if (editingId === null) draft = input.value;
+        input.value = conversation.messages.find((message) => message.id === id).text;
+        input.focus();
+        input.setSelectionRange(input.value.length, input.value.length);
+      }
+      editingId = id;
+      resizeComposer();
+    }
+    byId("edit-bar").hidden = !editing;
+    setText(byId("send"), editing ? "Save" : "Send");
+    byId("send").disabled = Boolean(editing?.saving);
+    input.readOnly = Boolean(editing?.saving);
   }
 
   function showOpen(id, closedId) {
@@ -69,6 +108,78 @@ export function conversationView(store, sync) {
     dialog.showModal();
   }
 
+  /** What the message menu offers. */
+  function runAction(action, message) {
+    if (action === "edit") sync.startEdit(message.id);
+    else if (action === "unread") sync.markUnread(message);
+    else if (action === "delete") askDeleteMessage(message);
+    else if (action === "history") showEdits(message);
+  }
+
+  /** For me, or for everyone: offered on my own messages only. Whether the time to do so has
+   * passed, only the server knows; its answer says. */
+  function askDeleteMessage(message) {
+    const forEveryone = message.sender === store.state.me.id && !message.deleted;
+    const thread = store.state.threads.get(message.thread);
+    const other = thread ? otherOf(thread, store.state.me).username : "the other person";
+    byId("delete-for-everyone").hidden = !forEveryone;
+    byId("message-delete-text").textContent = forEveryone
+      ? `“For me” removes it from your view only. “For everyone” removes it for ${other} too.`
+      : `It is removed from your view only; ${other} still sees it.`;
+    deleteDialog.returnValue = "";
+    deleteDialog.dataset.messageId = message.id;
+    deleteDialog.showModal();
+  }
+
+  deleteDialog.addEventListener("close", () => {
+    const message = find(Number(deleteDialog.dataset.messageId));
+    const choice = deleteDialog.returnValue;
+    if (!message || (choice !== "me" && choice !== "everyone")) return;
+    sync.deleteMessage(message, choice === "me");
+    if (choice === "me") input.focus(); // its menu button goes with it
+  });
+
+  /** The earlier texts of an edited message, oldest first, then its text now. */
+  async function showEdits(message) {
+    const list = byId("edits-list");
+    const status = byId("edits-status");
+    list.replaceChildren();
+    status.textContent = "Loading…";
+    editsDialog.showModal();
+    const version = (text, label) =>
+      h("li", {}, h("p", { class: "edit-text" }, text), h("p", { class: "hint" }, label));
+    try {
+      const edits = await sync.history(message.id);
+      status.textContent = edits.length ? "" : "No earlier texts are kept.";
+      list.replaceChildren(
+        ...edits.map(({ text, until }) => version(text, `Until ${fullTime(until)}`)),
+        version(find(message.id)?.text ?? message.text, "Now"),
+      );
+    } catch (error) {
+      status.textContent = messageFor(error);
+    }
+  }
+
+  function askClear() {
+    const { conversation, threads, me } = store.state;
+    const thread = conversation && threads.get(conversation.threadId);
+    if (!thread) return;
+    byId("clear-text").textContent =
+      `Every message so far is removed from your view, in all your windows. ` +
+      `${otherOf(thread, me).username} still sees them.`;
+    clearDialog.returnValue = "";
+    clearDialog.dataset.threadId = thread.id;
+    clearDialog.showModal();
+  }
+
+  clearDialog.addEventListener("close", () => {
+    if (clearDialog.returnValue === "clear") sync.clearThread(Number(clearDialog.dataset.threadId));
+  });
+  byId("clear-thread").addEventListener("click", askClear);
+  byId("cancel-edit").addEventListener("click", () => {
+    sync.cancelEdit();
+    input.focus();
+  });
   byId("delete-thread").addEventListener("click", askDelete);
   dialog.addEventListener("close", () => {
     if (dialog.returnValue === "delete") sync.deleteThread(Number(dialog.dataset.threadId));
@@ -79,20 +190,43 @@ export function conversationView(store, sync) {
   byId("scroller").addEventListener("scroll", () => messages.onScroll(), { passive: true });
   byId("jump").addEventListener("click", () => messages.scrollToEnd());
 
+  /** Up arrow in an empty composer: edit my last message, as in the chats people know. */
+  function editLast() {
+    const conversation = store.state.conversation;
+    const mine = conversation?.messages.filter(
+      (message) => message.sender === store.state.me.id && !message.deleted,
+    );
+    if (!mine?.length) return false;
+    sync.startEdit(mine.at(-1).id);
+    return true;
+  }
+
   input.addEventListener("keydown", (event) => {
+    const plain = !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey;
+    const editing = store.state.conversation?.editing;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       byId("composer").requestSubmit();
+    } else if (event.key === "ArrowUp" && plain && !input.value && !editing) {
+      if (editLast()) event.preventDefault();
+    } else if (event.key === "Escape" && editing) {
+      event.preventDefault();
+      sync.cancelEdit();
     }
   });
   input.addEventListener("input", () => {
     resizeComposer();
-    if (input.value.trim()) sync.sendTyping();
+    if (input.value.trim() && !store.state.conversation?.editing) sync.sendTyping();
   });
   byId("composer").addEventListener("submit", (event) => {
     event.preventDefault();
+    const conversation = store.state.conversation;
     const text = input.value;
-    if (!store.state.conversation || !text.trim()) return;
+    if (conversation?.editing) {
+      sync.saveEdit(text);
+      return;
+    }
+    if (!conversation || !text.trim()) return;
     input.value = "";
     resizeComposer();
     sync.send(text);

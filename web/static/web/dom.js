@@ -44,6 +44,9 @@ export function shortTime(iso) {
     : dateFormat.format(date);
 }
 
+/** "29 Nov 2026, 14:05". */
+export const fullTime = (iso) => fullFormat.format(new Date(iso));
+
 export function messageTime(iso) {
   const date = new Date(iso);
   return date.toDateString() === new Date().toDateString()

@@ -1,10 +1,12 @@
 /**
  * The open conversation's messages on screen, rendered from the store's conversation: in id
- * order, sends not answered yet below them. Keeps the reader where they expect: at the end when a
- * new message comes and they were there, in place when an older page goes in above.
+ * order, sends not answered yet below them; an edited message marked so, one deleted for everyone
+ * as a tombstone in its place; each with a button that opens its menu (messagemenu.js). Keeps the
+ * reader where they expect: at the end when a new message comes and they were there, in place
+ * when an older page goes in above.
  */
 
-import { byId, h, messageTime, setText } from "./dom.js";
+import { byId, fullTime, h, messageTime, setText } from "./dom.js";
 
 const NEAR_TOP_PX = 200;
 const NEAR_END_PX = 80;
@@ -14,9 +16,10 @@ export class MessageList {
    * @param {object} actions
    * @param {() => void} actions.loadOlder the page before the oldest message shown
    * @param {(key: string) => void} actions.retry a failed send, by its Idempotency-Key
+   * @param {(id: number, button: Element) => void} actions.openMenu message `id`'s menu
    */
-  constructor({ loadOlder, retry }) {
-    Object.assign(this, { loadOlder, retry });
+  constructor({ loadOlder, retry, openMenu }) {
+    Object.assign(this, { loadOlder, retry, openMenu });
     this.list = byId("message-list");
     this.scroller = byId("scroller");
     this.status = byId("history-status");
@@ -24,6 +27,7 @@ export class MessageList {
     this.shown = null; // the conversation on screen
     this.items = new Map(); // message id → {value: message, element}
     this.sends = new Map(); // Idempotency-Key → {value: pending entry, element}
+    this.editing = null; // the element of the message being edited
   }
 
   render(conversation, me, otherName) {
@@ -47,6 +51,12 @@ export class MessageList {
     let cursor = this.list.firstElementChild;
     cursor = place(this.list, cursor, this.items, messages, renderMessage);
     place(this.list, cursor, this.sends, conversation.pending, renderSend);
+    const editing = this.items.get(conversation.editing?.id)?.element ?? null;
+    if (editing !== this.editing) {
+      this.editing?.classList.remove("editing");
+      editing?.classList.add("editing");
+      this.editing = editing;
+    }
 
     const shownBefore = new Set(previous?.messages.map(({ id }) => id));
     const added = conversation.messages.filter(({ id }) => !shownBefore.has(id));
@@ -97,16 +107,36 @@ export class MessageList {
 
   renderMessage(message, me, otherName) {
     const mine = message.sender === me.id;
+    const { deleted, edited } = message;
+    const kind = `message ${mine ? "mine" : "theirs"}${deleted ? " deleted" : ""}`;
     return h(
       "li",
-      { class: `message ${mine ? "mine" : "theirs"}`, dataset: { id: message.id } },
+      { class: kind, dataset: { id: message.id } },
       h("span", { class: "visually-hidden" }, mine ? "You: " : `${otherName}: `),
-      h("p", { class: "text" }, message.text),
+      deleted
+        ? h("p", { class: "text tombstone" }, "Message deleted")
+        : h("p", { class: "text" }, message.text),
       h(
         "p",
         { class: "meta" },
+        edited && !deleted
+          ? h("span", { class: "edited", title: `Edited ${fullTime(edited)}` }, "edited")
+          : null,
         h("time", { datetime: message.created }, messageTime(message.created)),
-        mine ? receipt(message.is_read ? "read" : "sent") : null,
+        mine && !deleted ? receipt(message.is_read ? "read" : "sent") : null,
+        h(
+          "button",
+          {
+            type: "button",
+            class: "menu-button",
+            "aria-label": "Message actions",
+            "aria-haspopup": "menu",
+            "aria-controls": "message-menu",
+            "aria-expanded": "false",
+            onclick: (event) => this.openMenu(message.id, event.currentTarget),
+          },
+          h("span", { "aria-hidden": "true" }, "⋯"),
+        ),
       ),
     );
   }

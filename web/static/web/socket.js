@@ -1,5 +1,5 @@
 /**
- * The live connection, `/ws/chat/?token=<access>` (see API.md): reconnects with exponential
+ * The live connection, `/ws/chat/?token=<access>` (see docs/API.md): reconnects with exponential
  * backoff, pings to notice a dead link, and reports each change of state so the page can show
  * it and catch up through REST after a reconnect.
  */

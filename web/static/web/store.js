@@ -1,8 +1,8 @@
 /**
  * The page's state, and the one place it changes.
  *
- * Every change is an event given to `apply()`: the server's live events (API.md), REST answers
- * turned into events, and the page's own doings (a conversation opened, a send on its way).
+ * Every change is an event given to `apply()`: the server's live events (docs/API.md), REST
+ * answers turned into events, and the page's own doings (a conversation opened, a send on its way).
  * Catching up after a reconnect turns what REST returns into the same live events, so a missed
  * message takes the same path as a live one. Applying an event again changes nothing more (a
  * message already known is not counted twice), so events that raced a REST answer can be applied
@@ -20,13 +20,14 @@ function signedOut() {
     signedIn: false,
     signedOutNotice: "",
     me: null,
-    threads: new Map(), // id → Thread (API.md): the pages loaded, and any thread opened
+    threads: new Map(), // id → Thread (docs/API.md): the pages loaded, and any thread opened
     threadsLoaded: false, // the first page has arrived
     moreThreads: null, // the URL of the next page of threads
     unread: 0, // messages to me not read yet, in all threads
     conversation: null, // the open thread's messages, see `newConversation`
     notice: null, // why no conversation is open
     marking: null, // the thread this page is marking read
+    markingCounted: false, // an exact count of that thread came meanwhile
     deleting: null, // the thread this page asked to delete
     typing: null, // {thread, user, until}
     connection: "ok", // or "offline", "server" (not answering), "reconnecting"
@@ -43,7 +44,9 @@ function newConversation(threadId) {
     loaded: false, // the first page has arrived
     hasMore: true, // older pages remain
     loadingOlder: false,
-    sendError: "",
+    error: "", // what the last send, edit or action on a message failed with
+    editing: null, // {id, saving}: my message whose text the composer holds
+    keepUnread: false, // I marked messages unread here: not read again while it stays open
   };
 }
 
@@ -61,6 +64,40 @@ function changeConversation(state, threadId, change) {
   if (conversation?.threadId !== threadId) return;
   const changed = change(conversation);
   if (changed) state.conversation = { ...conversation, ...changed };
+}
+
+/**
+ * The exact unread figures that the server's events carry: my total, and my count in `threadId`.
+ * Absolute, so applying them again, or an older event replayed before a newer one, ends right.
+ * Returns whether the thread's count was given.
+ */
+function setCounts(state, threadId, { unread_count: unread, thread_unread_count: inThread }) {
+  if (unread !== undefined) state.unread = unread;
+  if (inThread === undefined) return false;
+  const thread = state.threads.get(threadId);
+  if (thread && thread.unread_count !== inThread) {
+    putThread(state, { ...thread, unread_count: inThread });
+  }
+  if (state.marking === threadId) state.markingCounted = true;
+  return true;
+}
+
+/** `change(message)` applied to the open conversation's messages and `threadId`'s last message;
+ * it returns the message itself when it does not change it, and null to remove it. */
+function changeMessages(state, threadId, change) {
+  changeConversation(state, threadId, ({ messages, editing }) => {
+    const next = messages.map(change);
+    if (next.every((message, index) => message === messages[index])) return null;
+    const kept = next.filter(Boolean);
+    const stillEditing = editing && kept.some(({ id, deleted }) => id === editing.id && !deleted);
+    return { messages: kept, editing: stillEditing ? editing : null };
+  });
+  const thread = state.threads.get(threadId);
+  const last = thread?.last_message;
+  const changed = last && change(last);
+  if (last && changed !== last && changed !== null) {
+    putThread(state, { ...thread, last_message: changed });
+  }
 }
 
 function closeConversation(state, notice) {
@@ -91,8 +128,9 @@ function withoutPendingOf(pending, message) {
   return pending;
 }
 
-function messageCreated(state, { message, unread_count: unread }) {
-  if (unread !== undefined) state.unread = unread;
+function messageCreated(state, event) {
+  const { message } = event;
+  if (event.unread_count !== undefined) state.unread = event.unread_count;
   const incoming = message.sender !== state.me.id;
   const thread = state.threads.get(message.thread);
   // A thread whose last message is this one or a newer one counts it already.
@@ -105,6 +143,7 @@ function messageCreated(state, { message, unread_count: unread }) {
       unread_count: thread.unread_count + (incoming ? 1 : 0),
     });
   }
+  setCounts(state, message.thread, { thread_unread_count: event.thread_unread_count });
   const open = state.conversation?.threadId === message.thread ? state.conversation : null;
   const shown = open?.messages.some(({ id }) => id === message.id);
   const appliedBefore = counted && (!open || shown);
@@ -115,7 +154,7 @@ function messageCreated(state, { message, unread_count: unread }) {
       pending: incoming ? open.pending : withoutPendingOf(open.pending, message),
     };
   }
-  if (incoming && !appliedBefore) {
+  if (incoming && !appliedBefore && !message.deleted) {
     const name = thread ? otherOf(thread, state.me).username : "someone";
     if (open) {
       state.typing = null;
@@ -127,9 +166,10 @@ function messageCreated(state, { message, unread_count: unread }) {
   if (!thread) return { threads: [message.thread] };
 }
 
-function messageRead(state, { thread: id, message_ids: ids, unread_count: unread }) {
+function messageRead(state, event) {
+  const { thread: id, message_ids: ids, unread_count: unread } = event;
   const myUnreadChanged = unread !== undefined && unread !== state.unread;
-  if (unread !== undefined) state.unread = unread;
+  const counted = setCounts(state, id, event);
   const readIds = new Set(ids);
   const read = (message) =>
     readIds.has(message.id) && !message.is_read ? { ...message, is_read: true } : message;
@@ -141,12 +181,89 @@ function messageRead(state, { thread: id, message_ids: ids, unread_count: unread
     putThread(state, { ...thread, last_message: read(thread.last_message) });
   }
   // My own total changed, so I read them: in another tab, unless this page is marking the thread
-  // (its answer updates the count). Only a fetch tells the thread's new count.
-  if (thread && myUnreadChanged && state.marking !== id) return { threads: [id] };
+  // (its answer updates the count). Without the thread's count, only a fetch tells it.
+  if (thread && myUnreadChanged && !counted && state.marking !== id) return { threads: [id] };
 }
 
-function threadDeleted(state, { thread: id }) {
+/** Marked unread by their recipient: that message and the later ones sent to them. */
+function messageUnread(state, event) {
+  const { thread: id, message_ids: ids } = event;
+  const counted = setCounts(state, id, event);
+  const unreadIds = new Set(ids);
+  const unread = (message) =>
+    unreadIds.has(message.id) && message.is_read && !message.deleted
+      ? { ...message, is_read: false }
+      : message;
+  changeMessages(state, id, unread);
+  // Messages to me: I marked them, to come back to them, so this page does not mark them read
+  // again while the conversation stays open.
+  const toMe = (message) => unreadIds.has(message.id) && message.sender !== state.me.id;
+  changeConversation(state, id, ({ messages, keepUnread }) =>
+    !keepUnread && messages.some(toMe) ? { keepUnread: true } : null,
+  );
+  if (!counted && ids.length && state.threads.has(id)) return { threads: [id], unread: true };
+}
+
+function messageUpdated(state, { message }) {
+  const edit = (shown) => {
+    if (shown.id !== message.id || shown.deleted) return shown; // a tombstone stays one
+    const older = shown.edited && Date.parse(message.edited) < Date.parse(shown.edited);
+    const same = shown.text === message.text && shown.edited === message.edited;
+    // Only the text: the read state has events of its own, which may have come since.
+    return older || same ? shown : { ...shown, text: message.text, edited: message.edited };
+  };
+  changeMessages(state, message.thread, edit);
+}
+
+/**
+ * Deleted for everyone (`hidden` false: a tombstone in its place), or for me (`hidden` true: gone
+ * from my view). The server's event does not say which: `hidden` is set by the page that asked,
+ * or once a REST answer told (see sync.js); until then an event that changes what is shown is
+ * returned, `{deleted: [event]}`, for the caller to find out and apply it again.
+ */
+function messageDeleted(state, event) {
+  const { thread: id, message_id: messageId, hidden } = event;
+  const counted = setCounts(state, id, event);
   const thread = state.threads.get(id);
+  const open = state.conversation?.threadId === id ? state.conversation : null;
+  const shown = open?.messages.find((message) => message.id === messageId);
+  const last = thread?.last_message?.id === messageId ? thread.last_message : null;
+  if (!shown && !last) return;
+  if (hidden === undefined) return { deleted: [event] };
+  const stale = {};
+  if (hidden) {
+    changeMessages(state, id, (message) => (message.id === messageId ? null : message));
+    if (last) stale.threads = [id]; // the message before it, now the last, is not known here
+  } else {
+    const tombstone = (message) =>
+      message.id === messageId && !message.deleted
+        ? { ...message, text: "", deleted: true }
+        : message;
+    changeMessages(state, id, tombstone);
+  }
+  // Not told the counts (a REST answer): an unread message to me no longer counts.
+  const before = shown ?? last;
+  if (!counted && before.sender !== state.me.id && !before.is_read && !before.deleted) {
+    Object.assign(stale, { threads: [id], unread: true });
+  }
+  return stale.threads ? stale : undefined;
+}
+
+/** Every message hidden for me, in every tab of mine. */
+function threadCleared(state, event) {
+  const { thread: id } = event;
+  const counted = setCounts(state, id, event);
+  const thread = state.threads.get(id);
+  if (thread?.last_message) putThread(state, { ...thread, last_message: null });
+  changeConversation(state, id, ({ messages, hasMore }) =>
+    messages.length || hasMore ? { messages: [], hasMore: false, editing: null } : null,
+  );
+  if (thread && !counted) return { threads: [id], unread: true };
+}
+
+function threadDeleted(state, { thread: id, unread_count: unread }) {
+  const thread = state.threads.get(id);
+  if (unread !== undefined) state.unread = unread;
   if (!thread) return;
   state.threads = new Map(state.threads);
   state.threads.delete(id);
@@ -156,17 +273,23 @@ function threadDeleted(state, { thread: id }) {
       : `The conversation with ${otherOf(thread, state.me).username} was deleted.`;
   if (state.conversation?.threadId === id) closeConversation(state, notice);
   announce(state, notice);
-  return { unread: true }; // its unread messages are gone from the total
+  // Its unread messages are gone from the total: the server's event says how many remain.
+  if (unread === undefined) return { unread: true };
 }
 
 /**
  * One handler per event type: `handler(state, event)` changes `state` and may return what the
- * event left stale, for the caller to fetch: `{threads: [ids]}` or `{unread: true}`.
+ * event left stale, for the caller to fetch: `{threads: [ids]}`, `{unread: true}`, or
+ * `{deleted: [events]}` (see `messageDeleted`).
  */
 const HANDLERS = {
-  // The server's live events (API.md), and the same events made from REST when catching up.
+  // The server's live events (docs/API.md), and the same events made from REST when catching up.
   "message.created": messageCreated,
   "message.read": messageRead,
+  "message.unread": messageUnread,
+  "message.updated": messageUpdated,
+  "message.deleted": messageDeleted,
+  "thread.cleared": threadCleared,
   "thread.created"(state, { thread }) {
     if (!state.threads.has(thread.id)) putThread(state, thread);
   },
@@ -245,14 +368,15 @@ const HANDLERS = {
   "send.started"(state, { thread, key, text }) {
     changeConversation(state, thread, ({ pending }) => ({
       pending: new Map(pending).set(key, { text, failed: false }),
-      sendError: "",
+      error: "",
+      keepUnread: false, // writing in it is reading it
     }));
   },
   "send.failed"(state, { thread, key, error }) {
     changeConversation(state, thread, ({ pending }) => {
       const entry = pending.get(key);
       if (!entry) return null;
-      return { pending: new Map(pending).set(key, { ...entry, failed: true }), sendError: error };
+      return { pending: new Map(pending).set(key, { ...entry, failed: true }), error };
     });
   },
   "send.confirmed"(state, { key, message }) {
@@ -265,17 +389,45 @@ const HANDLERS = {
     return messageCreated(state, { message });
   },
   "marking.started"(state, { thread }) {
-    state.marking = thread;
+    Object.assign(state, { marking: thread, markingCounted: false });
   },
   "marking.finished"(state, { thread: id, marked }) {
     state.marking = null;
     const thread = state.threads.get(id);
-    if (thread && marked) {
+    // An exact count that came meanwhile may count these already.
+    if (thread && marked && !state.markingCounted) {
       putThread(state, { ...thread, unread_count: Math.max(0, thread.unread_count - marked) });
     }
   },
   "thread.deleting"(state, { thread }) {
     state.deleting = thread;
+  },
+  "edit.started"(state, { thread, message: id }) {
+    changeConversation(state, thread, ({ messages }) => {
+      const message = messages.find((shown) => shown.id === id);
+      if (!message || message.deleted) return null;
+      return { editing: { id, saving: false }, error: "" };
+    });
+    if (state.conversation?.editing?.id === id) {
+      announce(state, "Editing your message. Enter saves, Escape cancels.");
+    }
+  },
+  "edit.saving"(state, { thread }) {
+    changeConversation(state, thread, ({ editing }) =>
+      editing ? { editing: { ...editing, saving: true }, error: "" } : null,
+    );
+  },
+  "edit.failed"(state, { thread, error }) {
+    changeConversation(state, thread, ({ editing }) => ({
+      editing: editing && { ...editing, saving: false },
+      error,
+    }));
+  },
+  "edit.ended"(state, { thread }) {
+    changeConversation(state, thread, ({ editing }) => (editing ? { editing: null } : null));
+  },
+  "conversation.failed"(state, { thread, error }) {
+    changeConversation(state, thread, () => ({ error }));
   },
 };
 

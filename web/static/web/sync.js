@@ -1,7 +1,7 @@
 /**
  * Keeps the store in step with the server: the socket's live events, REST answers applied as
  * events, catching up through REST after a reconnect, and the requests the page makes (send,
- * mark read, delete, start a conversation, find people).
+ * edit, delete, mark read or unread, clear, start a conversation, find people).
  */
 
 import {
@@ -21,9 +21,11 @@ const MESSAGE_PAGE_SIZE = 30;
 const CATCH_UP_PAGE_SIZE = 100;
 const TYPING_SEND_EVERY_MS = 3000;
 const BOOT_RETRY_MS = 5000;
+const OWN_DELETION_KEPT_MS = 60_000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const messagesPath = (threadId) => `/api/threads/${threadId}/messages/`;
+const messagePath = (messageId) => `/api/messages/${messageId}/`;
 
 export function createSync(store) {
   const socket = new LiveSocket({
@@ -36,6 +38,10 @@ export function createSync(store) {
   const racing = new Set();
   let session = 0; // counts sessions, so that a retry of an ended one stops
   let typingSentAt = 0;
+  let catchingUp = 0; // catch-ups under way
+  // Message id → whether this page hid it (true) or deleted it for everyone (false): the server's
+  // `message.deleted` does not say which, and this page need not ask.
+  const ownDeletions = new Map();
 
   /* ---- Events ---- */
 
@@ -44,6 +50,10 @@ export function createSync(store) {
     if (event.type === "error") {
       console.warn("Server event error:", event.detail);
       return;
+    }
+    if (event.type === "message.deleted" && ownDeletions.has(event.message_id)) {
+      event.hidden = ownDeletions.get(event.message_id);
+      ownDeletions.delete(event.message_id);
     }
     for (const missed of racing) missed.push(event);
     settle(event);
@@ -55,25 +65,44 @@ export function createSync(store) {
     const stale = store.apply(event);
     for (const id of stale?.threads ?? []) refreshThread(id);
     if (stale?.unread) loadUnread().catch(report);
+    for (const deleted of stale?.deleted ?? []) tellDeletion(deleted);
     markSeen();
   }
 
   /**
-   * Applies the event that `request()` makes of a REST answer. Events that arrived meanwhile may
-   * or may not be in the answer, so they are applied again after it.
+   * Whether a message of `event` (`message.deleted`) was deleted for everyone or hidden for me
+   * (in another tab): the newest message up to it says, a tombstone if it was deleted for everyone.
+   * The event is then applied again, knowing; the answer is kept on it, for its replays.
+   */
+  async function tellDeletion(event) {
+    const { thread, message_id: id } = event;
+    try {
+      await snapshot(async () => {
+        const page = await api(`${messagesPath(thread)}?before=${id + 1}&limit=1`);
+        event.hidden = page.results[0]?.id !== id;
+        return event;
+      });
+    } catch (error) {
+      if (!isNotFound(error)) report(error); // not found: the thread is gone, its event follows
+    }
+  }
+
+  /**
+   * Applies the event (or events) that `request()` makes of a REST answer. Events that arrived
+   * meanwhile may or may not be in the answer, so they are applied again after it.
    */
   async function snapshot(request) {
     const me = store.state.me;
     const missed = [];
     racing.add(missed);
-    let event;
+    let events;
     try {
-      event = await request();
+      events = [await request()].flat();
     } finally {
       racing.delete(missed);
     }
     if (store.state.me !== me) return; // an answer for a session that has ended
-    settle(event);
+    for (const event of events) settle(event);
     for (const again of missed) settle(again);
   }
 
@@ -125,6 +154,8 @@ export function createSync(store) {
   /** After a reconnect: whatever the closed socket missed, through REST. */
   async function catchUp() {
     if (!store.state.me) return;
+    // Not marking the open thread read before knowing whether it was marked unread meanwhile.
+    catchingUp += 1;
     try {
       await loadThreads();
       const conversation = store.state.conversation;
@@ -132,10 +163,14 @@ export function createSync(store) {
     } catch (error) {
       // Not found: the open thread was deleted meanwhile, which reloading the list settles.
       if (!isNotFound(error)) report(error);
+    } finally {
+      catchingUp -= 1;
     }
+    markSeen();
   }
 
-  /** The messages newer than the newest shown and the latest read receipts, as live events. */
+  /** The messages newer than the newest shown, then what changed in the newest page (edits,
+   * deletions, read receipts), as live events. */
   async function catchUpConversation({ threadId, loaded, messages }) {
     if (!loaded || !messages.length) return loadFirst(threadId);
     const stillOpen = () => store.state.conversation?.threadId === threadId;
@@ -148,9 +183,10 @@ export function createSync(store) {
       if (!page.next || page.results.length === 0) break;
       after = page.results.at(-1).id;
     }
-    const latest = await api(`${messagesPath(threadId)}?limit=${MESSAGE_PAGE_SIZE}`);
-    const read = latest.results.filter((message) => message.is_read).map(({ id }) => id);
-    if (stillOpen()) receive({ type: "message.read", thread: threadId, message_ids: read });
+    await snapshot(async () => {
+      const latest = await api(`${messagesPath(threadId)}?limit=${MESSAGE_PAGE_SIZE}`);
+      return stillOpen() ? changesIn(threadId, store.state.conversation.messages, latest) : [];
+    });
   }
 
   /* ---- The session ---- */
@@ -276,6 +312,12 @@ export function createSync(store) {
 
   const closeConversation = () => store.apply({ type: "conversation.closed" });
 
+  /** A failure of an action on the open conversation, shown under its composer. */
+  function failed(threadId, error) {
+    store.apply({ type: "conversation.failed", thread: threadId, error: messageFor(error) });
+    if (error instanceof NetworkError) diagnoseConnection();
+  }
+
   /** The newest page of `threadId`'s messages, or the one before message `before`, as the event
    * that applies it. */
   async function messagesPage(threadId, before) {
@@ -307,6 +349,7 @@ export function createSync(store) {
   /** Marks the open thread read when the reader can see it: page visible and focused. */
   async function markSeen() {
     const { conversation, threads, marking } = store.state;
+    if (conversation?.keepUnread || catchingUp > 0) return;
     const thread = conversation?.loaded && threads.get(conversation.threadId);
     if (!thread?.unread_count || marking !== null) return;
     if (document.visibilityState !== "visible" || !document.hasFocus()) return;
@@ -352,6 +395,95 @@ export function createSync(store) {
     }
   }
 
+  /* ---- Changing messages ---- */
+
+  /** The composer holds my message `id` for editing. */
+  function startEdit(id) {
+    const conversation = store.state.conversation;
+    if (!conversation) return;
+    store.apply({ type: "edit.started", thread: conversation.threadId, message: id });
+  }
+
+  function cancelEdit() {
+    const conversation = store.state.conversation;
+    if (conversation) store.apply({ type: "edit.ended", thread: conversation.threadId });
+  }
+
+  /** Saves the message being edited with `text`; the edit stays open if that fails. */
+  async function saveEdit(text) {
+    const { threadId, editing, messages } = store.state.conversation ?? {};
+    if (!editing || editing.saving) return;
+    if (messages.find(({ id }) => id === editing.id)?.text === text) return cancelEdit();
+    if (!text.trim()) {
+      const error = "A message cannot be empty. To remove it, delete it.";
+      return store.apply({ type: "edit.failed", thread: threadId, error });
+    }
+    store.apply({ type: "edit.saving", thread: threadId });
+    try {
+      await snapshot(async () => ({
+        type: "message.updated",
+        message: await api(messagePath(editing.id), { method: "PATCH", body: { text } }),
+      }));
+      store.apply({ type: "edit.ended", thread: threadId });
+    } catch (error) {
+      store.apply({ type: "edit.failed", thread: threadId, error: messageFor(error) });
+      if (error instanceof NetworkError) diagnoseConnection();
+    }
+  }
+
+  /** Deletes `message` for everyone, or hides it for me alone (`forMe`). */
+  async function deleteMessage(message, forMe) {
+    const { id, thread: threadId } = message;
+    ownDeletions.set(id, forMe);
+    setTimeout(() => {
+      if (ownDeletions.get(id) === forMe) ownDeletions.delete(id);
+    }, OWN_DELETION_KEPT_MS);
+    try {
+      await snapshot(async () => {
+        await api(`${messagePath(id)}${forMe ? "?scope=me" : ""}`, { method: "DELETE" });
+        return { type: "message.deleted", thread: threadId, message_id: id, hidden: forMe };
+      });
+    } catch (error) {
+      ownDeletions.delete(id);
+      failed(threadId, error);
+    }
+  }
+
+  /** Marks `message` (sent to me) and the later ones unread, to come back to them. */
+  async function markUnread(message) {
+    const threadId = message.thread;
+    try {
+      await snapshot(async () => {
+        const { marked } = await api(`${messagePath(message.id)}unread/`, { method: "POST" });
+        // The answer counts them; those shown are the ones from that message on.
+        const open = store.state.conversation;
+        const shown = open?.threadId === threadId ? open.messages : [];
+        const ids = shown
+          .filter((other) => other.id >= message.id && other.sender !== store.state.me.id)
+          .filter((other) => other.is_read && !other.deleted)
+          .map(({ id }) => id);
+        return { type: "message.unread", thread: threadId, message_ids: marked ? ids : [] };
+      });
+    } catch (error) {
+      failed(threadId, error);
+    }
+  }
+
+  /** Hides every message of thread `id` for me. */
+  async function clearThread(id) {
+    try {
+      await snapshot(async () => {
+        await api(`/api/threads/${id}/clear/`, { method: "POST" });
+        return { type: "thread.cleared", thread: id };
+      });
+    } catch (error) {
+      failed(id, error);
+    }
+  }
+
+  /** The earlier texts of message `id`, oldest first (a failure is thrown). */
+  const history = (id) => api(`${messagePath(id)}history/`);
+
   function sendTyping() {
     const conversation = store.state.conversation;
     if (!conversation || Date.now() - typingSentAt < TYPING_SEND_EVERY_MS) return;
@@ -376,5 +508,41 @@ export function createSync(store) {
     send,
     retry,
     sendTyping,
+    startEdit,
+    cancelEdit,
+    saveEdit,
+    deleteMessage,
+    markUnread,
+    clearThread,
+    history,
   };
+}
+
+/**
+ * The live events that turn `shown` (the open conversation's messages) into what `page` (the
+ * newest messages, newest first) says: edits, deletions for everyone, messages hidden for me
+ * (missing from the page where it covers them), and read receipts either way.
+ */
+function changesIn(threadId, shown, page) {
+  const events = [];
+  const now = new Map(page.results.map((message) => [message.id, message]));
+  // The page covers the messages from its oldest on, or all of them if it is the only one.
+  const oldest = page.next ? (page.results.at(-1)?.id ?? Infinity) : 0;
+  const unread = [];
+  for (const message of shown) {
+    const current = now.get(message.id);
+    const deleted = { type: "message.deleted", thread: threadId, message_id: message.id };
+    if (!current) {
+      if (message.id >= oldest) events.push({ ...deleted, hidden: true });
+    } else if (current.deleted && !message.deleted) {
+      events.push({ ...deleted, hidden: false });
+    } else if (current.text !== message.text || current.edited !== message.edited) {
+      events.push({ type: "message.updated", message: current });
+    }
+    if (current && message.is_read && !current.is_read && !current.deleted) unread.push(current.id);
+  }
+  const read = page.results.filter((message) => message.is_read).map(({ id }) => id);
+  events.push({ type: "message.read", thread: threadId, message_ids: read });
+  if (unread.length) events.push({ type: "message.unread", thread: threadId, message_ids: unread });
+  return events;
 }

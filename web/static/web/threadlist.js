@@ -40,7 +40,8 @@ function threadItem(thread, me, openId) {
   const other = otherOf(thread, me);
   const last = thread.last_message;
   let preview = "No messages yet";
-  if (last) preview = last.sender === me.id ? `You: ${last.text}` : last.text;
+  if (last?.deleted) preview = "Message deleted";
+  else if (last) preview = last.sender === me.id ? `You: ${last.text}` : last.text;
   return h(
     "li",
     {},

@@ -78,6 +78,23 @@ def main() -> None:
         phone.get_by_role("link", name="bob").click()
         expect(phone.locator(".message").last).to_be_visible()
         phone.screenshot(path=OUT / "phone-conversation.png")
+
+        # Messages changed: one edited (Up arrow), one deleted for everyone, a message's menu.
+        box = page.get_by_label("Message", exact=True)
+        box.press("Enter")
+        expect(page.locator(".message.mine .text").last).to_have_text("Great work, thank you!")
+        box.press("ArrowUp")
+        box.fill("Great work, thanks a lot!")
+        box.press("Enter")
+        expect(page.locator(".message.mine .edited").last).to_be_visible()
+        wrong = bob.send(with_bob, "Oops, that was meant for Carol")
+        bob.call("DELETE", f"/api/messages/{wrong['id']}/")
+        expect(page.locator(".message.deleted")).to_have_count(1)
+        merged = page.locator(".message").filter(has_text="Merged, and")
+        merged.get_by_role("button", name="Message actions").click()
+        expect(page.get_by_role("menuitem", name="Mark unread")).to_be_focused()
+        page.screenshot(path=OUT / "changes.png")
+
         browser.close()
     print(f"Screenshots written to {OUT}")
 

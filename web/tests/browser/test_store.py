@@ -164,6 +164,18 @@ def test_a_deleted_open_thread_closes_once(run):
     assert result["once"]["notice"] == "The conversation with bob was deleted."
 
 
+def test_a_deleted_thread_with_the_total_in_its_event_needs_no_fetch(run):
+    result = run("""
+        store.apply({ type: "message.created", message: message(11, bob), unread_count: 3,
+                      thread_unread_count: 1 });
+        const stale = store.apply({ type: "thread.deleted", thread: 7, unread_count: 2 });
+        return { stale, after: seen() };
+    """)
+    assert result["stale"] is None
+    assert result["after"]["unread"] == 2
+    assert result["after"]["shown"] is None
+
+
 def test_an_unknown_event_type_changes_nothing(run):
     result = run("""
         const before = renders;
@@ -171,3 +183,179 @@ def test_an_unknown_event_type_changes_nothing(run):
         return { stale, renders: renders - before };
     """)
     assert result == {"stale": None, "renders": 0}
+
+
+# Changing messages: edits, deletions for everyone or for me, marked unread, cleared threads.
+# `shownMessage(id)` is message `id` as the open conversation shows it, or null.
+CHANGES = """
+const shownMessage = (id) => store.state.conversation.messages.find((m) => m.id === id) ?? null;
+const mine = message(11, alice, "helo");
+store.apply({ type: "message.created", message: mine, unread_count: 0, thread_unread_count: 0 });
+const edit = (text, second) =>
+  ({ ...mine, text, edited: `2026-01-01T10:05:${String(second).padStart(2, "0")}Z` });
+const deleted = (id, more = {}) =>
+  ({ type: "message.deleted", thread: 7, message_id: id, ...more });
+"""
+
+
+@pytest.fixture
+def run_changes(run):
+    """`run(script)` with CHANGES before it: Alice's message 11 shown too."""
+    return lambda script: run(CHANGES + script)
+
+
+def test_an_edit_replaces_the_text_but_an_older_edit_coming_late_does_not(run_changes):
+    result = run_changes("""
+        const stale = store.apply({ type: "message.updated", message: edit("hello", 2) });
+        const edited = shownMessage(11);
+        store.apply({ type: "message.updated", message: edit("hullo", 1) });
+        // Bob read it meanwhile: an edit's payload does not take that back.
+        store.apply(readIn7([11], 0));
+        store.apply({ type: "message.updated", message: edit("hello", 2) });
+        const last = store.state.threads.get(7).last_message;
+        return { stale, edited, after: shownMessage(11), last };
+    """)
+    assert result["stale"] is None
+    assert result["edited"]["text"] == "hello"
+    assert result["edited"]["edited"] == "2026-01-01T10:05:02Z"
+    assert result["after"]["text"] == "hello"
+    assert result["after"]["is_read"] is True
+    assert result["last"]["text"] == "hello"
+
+
+def test_deleted_for_everyone_leaves_a_tombstone_that_stays_one(run_changes):
+    result = run_changes("""
+        store.apply({ type: "edit.started", thread: 7, message: 11 });
+        const editing = store.state.conversation.editing;
+        const counts = { unread_count: 0, thread_unread_count: 0 };
+        const stale = store.apply(deleted(11, { hidden: false, ...counts }));
+        store.apply({ type: "message.updated", message: edit("back from the dead", 3) });
+        return {
+          stale, editing, tombstone: shownMessage(11), seen: seen(),
+          last: store.state.threads.get(7).last_message,
+          editingAfter: store.state.conversation.editing,
+        };
+    """)
+    assert result["stale"] is None
+    assert result["editing"] == {"id": 11, "saving": False}
+    assert result["editingAfter"] is None
+    assert (result["tombstone"]["deleted"], result["tombstone"]["text"]) == (True, "")
+    assert result["seen"]["shown"] == [10, 11]
+    assert (result["last"]["id"], result["last"]["deleted"]) == (11, True)
+
+
+def test_a_deletion_of_unknown_kind_is_returned_to_be_told_then_applied(run_changes):
+    result = run_changes("""
+        // Bob's message 12 to me, unread; deleted: by Bob for everyone, or by me in another tab?
+        store.apply({ type: "message.created", message: message(12, bob), unread_count: 1,
+                      thread_unread_count: 1 });
+        const event = deleted(12, { unread_count: 0, thread_unread_count: 0 });
+        const stale = store.apply(event);
+        const meanwhile = seen();
+        const notShown = store.apply(deleted(3, { unread_count: 0, thread_unread_count: 0 }));
+        // Told: hidden for me. It was the last message: the one before it is not known here.
+        const hidden = store.apply({ ...event, hidden: true });
+        return { stale: stale.deleted.length, sameEvent: stale.deleted[0] === event, meanwhile,
+                 notShown, hidden, after: seen() };
+    """)
+    assert result["stale"] == 1
+    assert result["sameEvent"]
+    assert result["meanwhile"]["shown"] == [10, 11, 12]  # still shown, not yet told
+    assert (result["meanwhile"]["unread"], result["meanwhile"]["threadUnread"]) == (0, 0)
+    assert result["notShown"] is None
+    assert result["hidden"] == {"threads": [7]}
+    assert result["after"]["shown"] == [10, 11]
+
+
+def test_hiding_a_message_to_me_told_by_rest_only_fetches_the_counts(run_changes):
+    result = run_changes("""
+        store.apply({ type: "message.created", message: message(12, bob), unread_count: 1,
+                      thread_unread_count: 1 });
+        store.apply({ type: "message.created", message: message(13, alice) });
+        // This page asked, and its answer came before the live events: no counts in it.
+        const unread = store.apply(deleted(12, { hidden: true }));
+        const again = store.apply(deleted(12, { hidden: true }));
+        return { unread, again, after: seen() };
+    """)
+    assert result["unread"] == {"threads": [7], "unread": True}
+    assert result["again"] is None
+    assert result["after"]["shown"] == [10, 11, 13]
+
+
+def test_counts_from_events_are_exact_and_need_no_fetch(run):
+    result = run("""
+        const created = (id, inThread, total) => ({ type: "message.created",
+          message: message(id, bob), unread_count: total, thread_unread_count: inThread });
+        store.apply(created(11, 1, 3));
+        const afterCreated = seen();
+        // Read in another tab: the event tells the thread's count, nothing to fetch.
+        const stale = store.apply({ ...readIn7([11], 2), thread_unread_count: 0 });
+        return { afterCreated, stale, afterRead: seen() };
+    """)
+    assert (result["afterCreated"]["unread"], result["afterCreated"]["threadUnread"]) == (3, 1)
+    assert result["stale"] is None
+    assert (result["afterRead"]["unread"], result["afterRead"]["threadUnread"]) == (2, 0)
+
+
+def test_an_exact_count_during_marking_is_not_lowered_by_its_answer(run):
+    result = run("""
+        store.apply({ type: "message.created", message: message(11, bob), unread_count: 1,
+                      thread_unread_count: 1 });
+        store.apply({ type: "marking.started", thread: 7 });
+        store.apply({ ...readIn7([11], 0), thread_unread_count: 0 });
+        store.apply({ type: "message.created", message: message(12, bob), unread_count: 1,
+                      thread_unread_count: 1 });
+        store.apply({ type: "marking.finished", thread: 7, marked: 1 });
+        return seen();
+    """)
+    assert (result["unread"], result["threadUnread"]) == (1, 1)
+
+
+def test_marked_unread_stays_unread_here_until_i_write(run_changes):
+    result = run_changes("""
+        const unread = { type: "message.unread", thread: 7, message_ids: [10], unread_count: 1,
+                         thread_unread_count: 1 };
+        const stale = store.apply(unread);
+        const kept = store.state.conversation.keepUnread;
+        const marked = seen();
+        store.apply({ type: "send.started", thread: 7, key: "k", text: "back" });
+        const released = store.state.conversation.keepUnread;
+        // Bob read my message, then marked it unread: my conversation is not held for that.
+        store.apply(readIn7([11], 1));
+        store.apply({ type: "message.unread", thread: 7, message_ids: [11], unread_count: 1,
+                      thread_unread_count: 1 });
+        const mineUnread = shownMessage(11).is_read;
+        const held = store.state.conversation.keepUnread;
+        // Made from REST (this page's own answer): the counts are fetched.
+        const fromRest = store.apply({ type: "message.unread", thread: 7, message_ids: [10] });
+        return { stale, kept, marked, released, held, mineUnread, fromRest };
+    """)
+    assert result["stale"] is None
+    assert result["kept"] is True
+    assert result["marked"]["read"] == []
+    assert (result["marked"]["unread"], result["marked"]["threadUnread"]) == (1, 1)
+    assert result["released"] is False
+    assert result["held"] is False
+    assert result["mineUnread"] is False
+    assert result["fromRest"] == {"threads": [7], "unread": True}
+
+
+def test_a_cleared_thread_is_empty_until_a_new_message(run_changes):
+    result = run_changes("""
+        const live = { type: "thread.cleared", thread: 7, unread_count: 0, thread_unread_count: 0 };
+        const stale = store.apply(live);
+        const cleared = { ...seen(), hasMore: store.state.conversation.hasMore };
+        const again = store.apply(live);
+        const fromRest = store.apply({ type: "thread.cleared", thread: 7 });
+        store.apply({ type: "message.created", message: message(12, bob), unread_count: 1,
+                      thread_unread_count: 1 });
+        return { stale, cleared, again, fromRest, after: seen() };
+    """)
+    assert result["stale"] is None
+    assert result["again"] is None
+    assert result["cleared"]["shown"] == []
+    assert result["cleared"]["last"] is None
+    assert result["cleared"]["hasMore"] is False
+    assert result["fromRest"] == {"threads": [7], "unread": True}
+    assert (result["after"]["shown"], result["after"]["last"]) == ([12], 12)
+    assert result["after"]["threadUnread"] == 1
