@@ -182,14 +182,22 @@ def messages_unread(*, thread_id: int, participant_ids: tuple[int, int], message
     )
 
 
-def message_deleted(*, thread_id: int, message_id: int, user_ids: tuple[int, ...]) -> None:
-    """To both participants when deleted for everyone; to the one who hid it otherwise."""
+def message_deleted(
+    *, thread_id: int, message_id: int, scope: str, user_ids: tuple[int, ...]
+) -> None:
+    """To both participants when deleted for everyone (a tombstone now); to the one who hid it
+    (`scope` "me") otherwise."""
     counts = selectors.unread_counts_for_users(user_ids=user_ids, thread_id=thread_id)
     send_to_users(
         [
             (
                 user_id,
-                {"type": "message.deleted", "thread": thread_id, "message_id": message_id}
+                {
+                    "type": "message.deleted",
+                    "thread": thread_id,
+                    "message_id": message_id,
+                    "scope": scope,
+                }
                 | unread_figures(user_id, counts),
             )
             for user_id in user_ids
@@ -197,14 +205,16 @@ def message_deleted(*, thread_id: int, message_id: int, user_ids: tuple[int, ...
     )
 
 
-def thread_cleared(*, thread_id: int, user_id: int) -> None:
-    """To the sockets of the user who cleared the thread (their other tabs and devices)."""
+def thread_cleared(*, thread_id: int, user_id: int, through: int) -> None:
+    """To the sockets of the user who cleared the thread (their other tabs and devices), with
+    the newest message it hid: later ones stay."""
     counts = selectors.unread_counts_for_users(user_ids=(user_id,), thread_id=thread_id)
     send_to_users(
         [
             (
                 user_id,
-                {"type": "thread.cleared", "thread": thread_id} | unread_figures(user_id, counts),
+                {"type": "thread.cleared", "thread": thread_id, "through": through}
+                | unread_figures(user_id, counts),
             )
         ]
     )

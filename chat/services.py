@@ -241,6 +241,7 @@ def message_delete_for_everyone(*, message: Message, user=None) -> None:
             events.message_deleted,
             thread_id=message.thread_id,
             message_id=message.pk,
+            scope="everyone",
             user_ids=(message.sender_id, message.recipient_id),
         )
     )
@@ -274,6 +275,7 @@ def message_hide(*, message: Message, user) -> None:
             events.message_deleted,
             thread_id=message.thread_id,
             message_id=message.pk,
+            scope="me",
             user_ids=(user.pk,),
         )
     )
@@ -309,7 +311,9 @@ def thread_clear(*, thread: Thread, user) -> int:
     seat.cleared_through = newest
     seat.save(update_fields=["cleared_through"])
     hidden.filter(message_id__lte=newest).delete()  # the bound hides them now
-    transaction.on_commit(partial(events.thread_cleared, thread_id=thread.pk, user_id=user.pk))
+    transaction.on_commit(
+        partial(events.thread_cleared, thread_id=thread.pk, user_id=user.pk, through=newest)
+    )
     return cleared
 
 

@@ -92,7 +92,12 @@ def test_both_hear_of_it_with_their_unread_figures(
     with django_capture_on_commit_callbacks(execute=True):
         services.message_delete_for_everyone(message=message, user=alice)
 
-    base = {"type": "message.deleted", "thread": message.thread_id, "message_id": message.pk}
+    base = {
+        "type": "message.deleted",
+        "thread": message.thread_id,
+        "message_id": message.pk,
+        "scope": "everyone",
+    }
     assert inboxes["alice"].events() == [{**base, "unread_count": 1, "thread_unread_count": 1}]
     assert inboxes["bob"].events() == [{**base, "unread_count": 0, "thread_unread_count": 0}]
     assert inboxes["mallory"].events() == []
@@ -163,6 +168,7 @@ def test_only_the_callers_sockets_hear_of_it(
             "type": "message.deleted",
             "thread": message.thread_id,
             "message_id": message.pk,
+            "scope": "me",
             "unread_count": 1,
             "thread_unread_count": 1,
         }
