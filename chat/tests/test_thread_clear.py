@@ -99,6 +99,7 @@ def test_the_callers_sockets_hear_of_it_and_the_sender_gets_read_receipts(
         {
             "type": "thread.cleared",
             "thread": thread.pk,
+            "through": history[-1].pk,
             "unread_count": 0,
             "thread_unread_count": 0,
         },
