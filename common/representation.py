@@ -9,6 +9,7 @@ common/tests/test_representation.py holds the output equal to DRF's generic path
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from operator import attrgetter
 
 from django.db.models.manager import BaseManager
 from django.utils import timezone
@@ -24,24 +25,20 @@ def datetime_representation(value: datetime, zone: tzinfo) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _nullable(write: Writer) -> Writer:
-    return lambda value, zone: None if value is None else write(value, zone)
-
-
-def _writer(field: serializers.Field) -> Writer:
+def _writer(field: serializers.Field) -> Writer | None:
+    """How a field's value is written, or None when it is written as the object holds it: ids,
+    texts and flags already are ints, strings and bools in models and read models alike."""
     if isinstance(field, serializers.ListSerializer):
         represent = type(field.child).represent
         return lambda items, zone: [represent(item, zone) for item in items]
     if isinstance(field, OutputSerializer):
-        return _nullable(type(field).represent)
+        return type(field).represent
     if isinstance(field, serializers.DateTimeField):
-        return _nullable(datetime_representation)
-    if isinstance(field, serializers.BooleanField):
-        return lambda value, zone: bool(value)
-    if isinstance(field, serializers.IntegerField):
-        return _nullable(lambda value, zone: int(value))
-    if isinstance(field, serializers.CharField):
-        return lambda value, zone: value
+        return datetime_representation
+    if isinstance(
+        field, serializers.BooleanField | serializers.IntegerField | serializers.CharField
+    ):
+        return None
     raise TypeError(f"OutputSerializer cannot write a {type(field).__name__}; add a writer.")
 
 
@@ -64,20 +61,21 @@ class OutputSerializer(serializers.Serializer):
         list_serializer_class = OneZoneListSerializer
 
     @classmethod
-    def writers(cls) -> list[tuple[str, str, Writer]]:
+    def writers(cls) -> list[tuple[str, Callable, Writer | None]]:
         if "_writers" not in cls.__dict__:
             cls._writers = [
-                (name, field.source or name, _writer(field))
+                (name, attrgetter(field.source or name), _writer(field))
                 for name, field in cls._declared_fields.items()
             ]
         return cls._writers
 
     @classmethod
     def represent(cls, instance, zone: tzinfo) -> dict:
-        return {
-            name: write(getattr(instance, attribute), zone)
-            for name, attribute, write in cls.writers()
-        }
+        written = {}
+        for name, read, write in cls.writers():
+            value = read(instance)
+            written[name] = value if write is None or value is None else write(value, zone)
+        return written
 
     def to_representation(self, instance) -> dict:
         return self.represent(instance, timezone.get_current_timezone())
