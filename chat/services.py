@@ -14,6 +14,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
@@ -317,11 +318,29 @@ def thread_clear(*, thread: Thread, user) -> int:
     return cleared
 
 
+def hidden_from_recipient() -> Exists:
+    return Exists(HiddenMessage.objects.filter(user=OuterRef("recipient"), message=OuterRef("pk")))
+
+
+def cleared_by_recipient() -> Exists:
+    return Exists(
+        Participant.objects.filter(
+            thread=OuterRef("thread"),
+            user=OuterRef("recipient"),
+            cleared_through__gte=OuterRef("pk"),
+        )
+    )
+
+
 @transaction.atomic
 def messages_set_read(*, messages, is_read: bool) -> int:
     """Set the read flag of many messages at once (the admin's bulk actions), telling both
-    participants of each thread as the recipient's own marking would. Tombstones never change."""
+    participants of each thread as the recipient's own marking would. Tombstones never change,
+    and a message its recipient no longer sees (hidden, or cleared) is never made unread: it
+    would count in a badge they cannot clear."""
     changing = messages.exclude(is_read=is_read).exclude(deleted=True)
+    if not is_read:
+        changing = changing.exclude(hidden_from_recipient()).exclude(cleared_by_recipient())
     by_thread = defaultdict(list)
     for message_id, *thread_and_pair in changing.values_list(
         "id", "thread_id", "sender_id", "recipient_id"

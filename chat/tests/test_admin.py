@@ -351,3 +351,21 @@ def test_djangos_own_delete_of_a_message_leaves_a_tombstone_too(admin_client, al
     assert (stored.deleted, stored.text) == (True, "")
     actions = admin_client.get(MESSAGES).context["action_form"].fields["action"].choices
     assert "delete_selected" not in dict(actions)
+
+
+def test_bulk_mark_unread_leaves_what_the_recipient_no_longer_sees(
+    admin_client, alice, bob, outsider, thread
+):
+    hidden = make_message(thread, alice, "hidden by bob")
+    services.message_hide(message=hidden, user=bob)
+    with_outsider = make_thread(bob, outsider)
+    cleared = make_message(with_outsider, outsider, "cleared by bob")
+    services.thread_clear(thread=with_outsider, user=bob)
+    visible = make_message(thread, alice, "visible")
+    services.message_mark_read(message=visible, user=bob)
+    ids = [hidden.pk, cleared.pk, visible.pk]
+
+    admin_client.post(MESSAGES, {"action": "mark_unread", "_selected_action": ids})
+
+    unread = set(Message.objects.filter(pk__in=ids, is_read=False).values_list("id", flat=True))
+    assert unread == {visible.pk}
