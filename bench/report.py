@@ -267,6 +267,11 @@ def main() -> None:
         "",
         "## Choosing the production server",
         "",
+        "Superseded for `make serve` with `REDIS_URL`: nginx in front of gunicorn sync workers "
+        "(REST) and uvicorn (WebSocket), measured against a bare Django + DRF + Simple JWT no-op "
+        "in [TOPOLOGY.md](TOPOLOGY.md). This table compares single servers; without `REDIS_URL`, "
+        "`make serve` still runs one uvicorn process.",
+        "",
         f"All on the {largest} data, same load:",
         "",
         *servers_table(results["servers"], results["server"]),
