@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import run
 import ws_fanout
 
-from chat.tests.servers import Server, descendants, manage, redis_answers
+from tests.servers import Server, descendants, manage, redis_answers
 
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -45,7 +45,7 @@ POSTING = ["serve", "serve-gthread", "serve-4"]
 
 
 class BenchServer(Server):
-    """A server of chat.tests.servers with what bench/run.py's helpers expect of one."""
+    """A server of tests.servers with what bench/run.py's helpers expect of one."""
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import connect as ws_connect
 
-from chat.tests.servers import Server, manage, redis_answers, server_env
+from tests.servers import Server, manage, redis_answers, server_env
 
 PASSWORD = "bench-ws-pass-42"
 

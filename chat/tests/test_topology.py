@@ -22,7 +22,7 @@ from django.core.management import CommandError, call_command
 from websockets.sync.client import connect as ws_connect
 
 from chat.management.commands import serve
-from chat.tests.servers import (
+from tests.servers import (
     ROOT,
     Server,
     alive,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.tests.servers import free_port
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 8
