@@ -17,15 +17,18 @@ import os
 import platform
 import shlex
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tests.servers
+from tests.stats import weighted_percentile
+
 BENCH = ROOT / "bench"
 DATA = BENCH / "data"
 BIN = Path(sys.executable).parent
@@ -79,27 +82,14 @@ def log(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_env(database: Path) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "SECRET_KEY_DJANGO_SETTINGS": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "DEBUG": "False",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SQLITE_PATH": str(database),
-        "JWT_ACCESS_MINUTES": "600",
-        "THROTTLE_LOGIN": "100000/min",
-        "THROTTLE_REGISTER": "100000/min",
-        "THROTTLE_REFRESH": "100000/min",
-        "THROTTLE_SEND": "10000000/min",
-        "LOG_LEVEL": "WARNING",
-    }
+    return tests.servers.server_env(
+        SECRET_KEY_DJANGO_SETTINGS="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
+        SQLITE_PATH=str(database),
+        JWT_ACCESS_MINUTES="600",
+        THROTTLE_SEND="10000000/min",  # 16 writers as fast as the server answers
+        LOG_LEVEL="WARNING",
+    )
 
 
 def seed(size: str) -> Path:
@@ -123,59 +113,30 @@ def scratch_copy(seeded: Path, size: str) -> Path:
     return target
 
 
-class Server:
-    def __init__(self, name: str, database: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        command = [part.replace("{port}", str(self.port)) for part in SERVERS[name]]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=server_env(database), start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=(DATA / f"server-{name}.log").open("w"),
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
-                    break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"{name} did not start; see bench/data/server-{name}.log"
-                    ) from None
-                time.sleep(0.2)
+class BenchServer(tests.servers.Server):
+    """A server of tests/servers.py that logs each user in once: a login costs a password hash,
+    ~0.5 s of the server's CPU, which would otherwise count against the requests measured."""
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's processes (its process group): per request, a
-        measure that other load on the machine does not distort."""
-        ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == self.process.pid:  # the process group
-                ticks += int(fields[11]) + int(fields[12])  # utime + stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+    def login(self, username: str, password: str = "bench-pass") -> str:  # noqa: S107 - seeded
+        tokens = vars(self).setdefault("tokens", {})
+        if username not in tokens:
+            tokens[username] = super().login(username, password)
+        return tokens[username]
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
-    def login(self, username: str) -> str:
-        request = urllib.request.Request(
-            self.url("/api/auth/token/"),
-            data=json.dumps({"username": username, "password": "bench-pass"}).encode(),
-            headers={"Content-Type": "application/json"},
+def start_server(name: str, database: Path) -> BenchServer:
+    """One of SERVERS on `database`, in a process group of its own (stopped whole), its output
+    in bench/data/server-<name>.log."""
+    try:
+        return BenchServer(
+            server_env(database),
+            command=SERVERS[name],
+            log=DATA / f"server-{name}.log",
+            new_session=True,
+            timeout=60,
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)["access"]
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, 15)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, 9)
-            self.process.wait()
+    except RuntimeError:
+        raise RuntimeError(f"{name} did not start; see bench/data/server-{name}.log") from None
 
 
 def parse_bench_json(output: str) -> dict:
@@ -185,7 +146,7 @@ def parse_bench_json(output: str) -> dict:
     raise RuntimeError(f"no result in the output:\n{output[-2000:]}")
 
 
-def wrk(server: Server, paths: list[str], *, token: str | None, method: str, seconds: float):
+def wrk(server: BenchServer, paths: list[str], *, token: str | None, method: str, seconds: float):
     env = {**os.environ, "BENCH_PATHS": ",".join(paths), "BENCH_METHOD": method}
     if token:
         env["BENCH_TOKEN"] = token
@@ -201,27 +162,15 @@ def merge_runs(runs: list[dict]) -> dict:
     latency distribution (each run's 1000 quantiles weighted by its request count)."""
     requests = sum(run["requests"] for run in runs)
     seconds = sum(run["duration_us"] for run in runs) / 1_000_000
-    samples = sorted(
-        (quantile, run["requests"] / 1000) for run in runs for quantile in run["quantiles"]
-    )
-    total = sum(weight for _, weight in samples)
-
-    def percentile(share: float) -> int:
-        seen = 0.0
-        for value, weight in samples:
-            seen += weight
-            if seen >= share * total:
-                return value
-        return samples[-1][0]
-
+    samples = [(quantile, run["requests"] / 1000) for run in runs for quantile in run["quantiles"]]
     return {
         "requests": requests,
         "duration_us": int(seconds * 1_000_000),
         "rps": requests / seconds,
         "errors": sum(run["errors"] for run in runs),
-        "p50": percentile(0.50),
-        "p95": percentile(0.95),
-        "p99": percentile(0.99),
+        "p50": weighted_percentile(samples, 0.50),
+        "p95": weighted_percentile(samples, 0.95),
+        "p99": weighted_percentile(samples, 0.99),
         "max": max(run["max"] for run in runs),
         "rounds": len(runs),
     }
@@ -479,7 +428,7 @@ def main() -> None:
         entry["fixtures"].update(users=SIZES[size][0], threads=SIZES[size][1],
                                  messages=SIZES[size][2])  # fmt: skip
         entry["explain"] = explain(database, fixtures)
-        server = Server(args.server, database)
+        server = start_server(args.server, database)
         try:
             log(f"size {size}: {args.server} on port {server.port}")
             entry["reads"] = measure_reads(
@@ -499,7 +448,7 @@ def main() -> None:
         fixtures = Fixtures(database)
         log(f"server {name} at {largest}")
         try:
-            server = Server(name, database)
+            server = start_server(name, database)
         except RuntimeError as error:
             log(f"  {error}")
             results["servers"][name] = {"error": str(error)}

@@ -35,38 +35,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 import run
 import ws_fanout
 
-from chat.tests.servers import Server, descendants, manage, redis_answers
+from tests.servers import manage, redis_answers
+from tests.stats import percentile
 
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 STATIC_FILE = "/static/web/app.js"
 READS = ["me", "unread_count", "thread_list", "messages_first"]
 POSTING = ["serve", "serve-gthread", "serve-4"]
-
-
-class BenchServer(Server):
-    """A server of chat.tests.servers with what bench/run.py's helpers expect of one."""
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def login(self, username: str, password: str = "bench-pass") -> str:  # noqa: S107 - seeded
-        """A token per user, asked for once: a login costs a password hash, ~0.5 s of the
-        server's CPU, which would otherwise count against the requests measured."""
-        tokens = self.__dict__.setdefault("tokens", {})
-        if username not in tokens:
-            tokens[username] = super().login(username, password)
-        return tokens[username]
-
-    def cpu_seconds(self) -> float:
-        ticks = 0
-        for pid in [self.process.pid, *descendants(self.process.pid)]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def load_average() -> str:
@@ -80,8 +56,8 @@ def start_servers(database: Path) -> dict:
     serve = [sys.executable, "manage.py", "serve", "--port={port}", "--workers=2"]
     servers = {}
 
-    def topology(name: str, *extra: str) -> BenchServer:
-        return BenchServer(
+    def topology(name: str, *extra: str) -> run.BenchServer:
+        return run.BenchServer(
             env | {"REDIS_URL": REDIS_URL, "CHANNEL_LAYER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"},
             command=[*serve, f"--run-dir={run.DATA / ('run-' + name)}", *extra],
             log=run.DATA / f"server-{name}.log",
@@ -92,13 +68,13 @@ def start_servers(database: Path) -> dict:
     servers["serve"] = topology("serve")
     servers["serve-gthread"] = topology("serve-gthread", "--wsgi-threads=4")
     servers["serve-4"] = topology("serve-4", "--workers=4")  # posting only
-    servers["gunicorn"] = BenchServer(
+    servers["gunicorn"] = run.BenchServer(
         env,
         command=[*gunicorn, "config.wsgi:application"],
         log=run.DATA / "server-gunicorn.log",
         timeout=60,
     )
-    servers["floor"] = BenchServer(
+    servers["floor"] = run.BenchServer(
         env | {"DJANGO_SETTINGS_MODULE": "floor_settings"},
         command=[*gunicorn, "--chdir", str(ROOT / "bench" / "floor"), "floor_app:application"],
         log=run.DATA / "server-floor.log",
@@ -332,7 +308,7 @@ def main() -> None:
                 {
                     "pairs": pairs,
                     "messages": len(latencies),
-                    **{f"p{q}": ws_fanout.percentile(latencies, q) for q in (50, 95, 99)},
+                    **{f"p{q}": percentile(latencies, q / 100) for q in (50, 95, 99)},
                 }
             )
             run.log(f"  {results['websocket'][-1]}")

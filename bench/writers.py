@@ -11,7 +11,13 @@ the server returned, and latency percentiles in microseconds.
 import argparse
 import asyncio
 import json
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.stats import percentile
 
 
 async def post_loop(
@@ -49,11 +55,8 @@ async def post_loop(
         writer.close()
 
 
-def percentile(values: list[float], share: float) -> int:
-    if not values:
-        return 0
-    ordered = sorted(values)
-    return int(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1_000_000)
+def percentile_us(seconds: list[float], share: float) -> int:
+    return int(percentile(seconds, share) * 1_000_000) if seconds else 0
 
 
 async def main() -> None:
@@ -78,10 +81,10 @@ async def main() -> None:
         "errors": len(errors),
         "error_samples": errors[:5],
         "ids": ids,
-        "p50": percentile(latencies, 0.50),
-        "p95": percentile(latencies, 0.95),
-        "p99": percentile(latencies, 0.99),
-        "max": percentile(latencies, 1.0),
+        "p50": percentile_us(latencies, 0.50),
+        "p95": percentile_us(latencies, 0.95),
+        "p99": percentile_us(latencies, 0.99),
+        "max": percentile_us(latencies, 1.0),
     }
     print("BENCH_JSON " + json.dumps(result))
 

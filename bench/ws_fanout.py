@@ -26,28 +26,19 @@ sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import connect as ws_connect
 
-from chat.tests.servers import Server, manage, redis_answers, server_env
+from tests.servers import Server, descendants, manage, redis_answers, server_env
+from tests.stats import percentile
 
 PASSWORD = "bench-ws-pass-42"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def rss_kib(pid: int) -> int:
     total = 0
-    for child in [pid, *children(pid)]:
+    for child in [pid, *descendants(pid)]:
         for line in Path(f"/proc/{child}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def make_users(server: Server, count: int, prefix: str) -> list[tuple[int, str]]:
@@ -177,8 +168,8 @@ def main() -> None:
 def latency_summary(seconds: list[float]) -> str:
     ms = [1000 * x for x in seconds]
     return (
-        f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
-        f"p99 {percentile(ms, 99):.1f} ms"
+        f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 0.95):.1f} ms, "
+        f"p99 {percentile(ms, 0.99):.1f} ms"
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from chat.tests.servers import redis_answers, run_python
+from tests.servers import redis_answers, run_python
 
 PUBLISH_THREE_TIMES = """
 import json, os, threading

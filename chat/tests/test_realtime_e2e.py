@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from chat.tests.servers import (
+from tests.servers import (
     PG_ADMIN_URL,
     Server,
     manage,

@@ -22,7 +22,7 @@ from django.core.management import CommandError, call_command
 from websockets.sync.client import connect as ws_connect
 
 from chat.management.commands import serve
-from chat.tests.servers import (
+from tests.servers import (
     ROOT,
     Server,
     alive,
@@ -57,7 +57,6 @@ def start_topology(tmp) -> Server:
         ],
         log=tmp / "serve.log",
     )  # fmt: skip
-    server.log = tmp / "serve.log"
     return server
 
 
@@ -65,8 +64,7 @@ def start_topology(tmp) -> Server:
 def topology(tmp_path_factory):
     server = start_topology(tmp_path_factory.mktemp("topology"))
     yield server
-    if server.process.poll() is None:
-        server.stop()
+    server.stop()
 
 
 def output_of(server: Server) -> str:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from chat.tests.servers import run_python
+from tests.servers import run_python
 
 User = get_user_model()
 

@@ -2,7 +2,7 @@
 interpreter: it reaps every child of its process, which a test process must not do. Its work with
 the real topology is in chat/tests/test_topology.py."""
 
-from chat.tests.servers import run_python
+from tests.servers import run_python
 
 CRASH_LOOP = """
 import sys

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from chat.models import Message
 from chat.tests.factories import TEST_PASSWORD
-from chat.tests.servers import run_python
+from tests.servers import run_python
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -10,20 +10,15 @@ acknowledged sends, while the writers are still posting, and is started again.
 import http.client
 import json
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from chat.tests.servers import free_port
+from tests.servers import Server, manage, server_env
 
-REPO = Path(__file__).resolve().parents[2]
 WRITERS = 8
 MESSAGES_PER_WRITER = int(os.environ.get("KILL_MESSAGES", "40"))
 KILL_AFTER_ACKS = WRITERS * MESSAGES_PER_WRITER // 3
@@ -43,38 +38,6 @@ print(json.dumps({"thread": thread.pk, "tokens": tokens}))
 """
 
 
-class Server:
-    def __init__(self, env, port):
-        self.env, self.port, self.process = env, port, None
-
-    def start(self):
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                *(sys.executable, "-m", "uvicorn", "config.asgi:application"),
-                *("--workers", "2", "--host", "127.0.0.1", "--port", str(self.port)),
-                *("--log-level", "warning"),
-            ],
-            cwd=REPO,
-            env=self.env,
-            start_new_session=True,  # its own process group: the kill takes every worker
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "the server exited while starting"
-            try:
-                status, _ = request(self.port, "GET", "/healthz")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        pytest.fail("the server did not start within 60 s")
-
-    def kill(self):
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
 def request(port, method, path, body=None, headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -89,32 +52,14 @@ def request(port, method, path, body=None, headers=None):
 
 @pytest.fixture
 def server(tmp_path):
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY_DJANGO_SETTINGS": "kill-test-secret-key-kill-test-secret-key-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SQLITE_PATH": str(tmp_path / "chat.sqlite3"),
-        "THROTTLE_SEND": "1000000/min",
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)  # noqa: S603
-    setup = subprocess.run(  # noqa: S603
-        [*manage, "shell", "-c", SETUP],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    server = Server(env, free_port())
-    server.world = json.loads(setup.stdout.strip().splitlines()[-1])
-    server.database = env["SQLITE_PATH"]
-    server.start()
+    env = server_env(SQLITE_PATH=str(tmp_path / "chat.sqlite3"), THROTTLE_SEND="1000000/min")
+    manage("migrate", "--noinput", env=env)
+    world = json.loads(manage("shell", "-c", SETUP, env=env).strip().splitlines()[-1])
+    # Its own process group: the kill takes every worker.
+    server = Server(env, workers=2, new_session=True, timeout=60)
+    server.world, server.database = world, env["SQLITE_PATH"]
     yield server
-    if server.process.poll() is None:
-        server.kill()
+    server.kill()
 
 
 def test_no_acknowledged_message_is_lost_when_the_server_is_killed(server):

@@ -5,18 +5,12 @@ daphne's `manage.py runserver` (HTTP and WebSocket on one port) on a free port, 
 SQLite file, DEBUG on so that it serves the static files, and no rate limits.
 """
 
-import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from chat.tests.servers import free_port, stop_process
+from tests.servers import Server, free_port, manage, server_env
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,6 +27,7 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery-7"
 ADMIN = ("root", "admin-pass-for-tests-9")
 STARTUP_TIMEOUT = 30
+RUNSERVER = [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"]
 
 
 class ApiFailed(Exception):
@@ -50,35 +45,24 @@ class ChatServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.workdir / "server.log"
-        self.process = None
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-        } | {
+        self.server = None  # a tests.servers.Server once serving
+        self.env = server_env(
             # The real settings with the test suite's overrides: a fast password hasher.
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "DEBUG": "True",
-            "SECRET_KEY_DJANGO_SETTINGS": "browser-tests-only-secret",
-            "SQLITE_PATH": str(self.workdir / "db.sqlite3"),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "THROTTLE_LOGIN": "10000/min",
-            "THROTTLE_REGISTER": "10000/min",
-            "THROTTLE_REFRESH": "10000/min",
-            "THROTTLE_SEND": "10000/min",
-            "DJANGO_SUPERUSER_USERNAME": ADMIN[0],
-            "DJANGO_SUPERUSER_PASSWORD": ADMIN[1],
-            "PYTHONUNBUFFERED": "1",
-        }
+            DJANGO_SETTINGS_MODULE="config.settings_test",
+            DEBUG="True",
+            SECRET_KEY_DJANGO_SETTINGS="browser-tests-only-secret",
+            SQLITE_PATH=str(self.workdir / "db.sqlite3"),
+            DJANGO_SUPERUSER_USERNAME=ADMIN[0],
+            DJANGO_SUPERUSER_PASSWORD=ADMIN[1],
+            PYTHONUNBUFFERED="1",
+        )
+
+    @property
+    def process(self):
+        return self.server and self.server.process
 
     def manage(self, *args: str) -> None:
-        subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
+        manage(*args, env=self.env)
 
     def __enter__(self):
         self.manage("migrate", "--noinput")
@@ -96,54 +80,33 @@ class ChatServer:
 
     def serve(self) -> None:
         """Starts the server process (again, after `stop_serving`) and waits until it answers."""
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+        if self.server is None:
+            self.server = Server(
+                self.env,
+                command=RUNSERVER,
+                log=self.log,
+                port=self.port,
+                timeout=STARTUP_TIMEOUT,
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"The server exited:\n{self.log_text()}")
-            try:
-                self.request("GET", "/healthz")
-                return
-            except (OSError, ApiFailed):
-                time.sleep(0.1)
-        raise RuntimeError(f"The server did not answer in {STARTUP_TIMEOUT} s:\n{self.log_text()}")
+        else:
+            self.server.start()
 
     def stop_serving(self, *, crash: bool = False) -> None:
         """Stops the server process: politely, or at once as in a crash (`crash=True`)."""
-        if self.process and self.process.poll() is None:
-            if crash:
-                self.process.kill()
-                self.process.wait()
-                return
-            stop_process(self.process)
+        if self.server and crash:
+            self.server.kill()
+        elif self.server:
+            self.server.stop()
 
     def log_text(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
 
     def request(self, method: str, path: str, body=None, token: str | None = None):
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-            self.url + path, data=data, headers=headers, method=method
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                text = response.read().decode()
-        except urllib.error.HTTPError as error:
-            raise ApiFailed(error.code, error.read().decode()) from None
-        return json.loads(text) if text else None
+        """The answer's JSON body; ApiFailed for a status of 400 or more."""
+        status, answer = self.server.call(method, path, body, token)
+        if status >= 400:
+            raise ApiFailed(status, answer)
+        return answer
 
     def user(self, username: str) -> "ApiUser":
         """Registers `username` and logs in through the API."""

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chat.tests.servers import free_port
+from tests.servers import free_port
 from web.tests.browser.harness import PASSWORD, ChatServer
 
 FRONT_ENDS = {"allowed": ("127.0.0.3", free_port()), "foreign": ("127.0.0.4", free_port())}

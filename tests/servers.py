@@ -1,7 +1,10 @@
-"""Real server processes for end-to-end tests: start, wait until healthy, call, stop."""
+"""Real server processes for the end-to-end tests, the browser harness and bench/: start one,
+wait until it is healthy, call it, measure its CPU, stop or kill it."""
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -64,26 +67,33 @@ def server_env(**overrides) -> dict:
     return env
 
 
-def manage(*args: str, env: dict) -> None:
-    subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+def manage(*args: str, env: dict) -> str:
+    """Runs `manage.py` with `args` in `env`; its output."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    ).stdout.decode()
 
 
 class Server:
-    """A server on a free port of 127.0.0.1: one uvicorn process serving config.asgi, or with
-    `command` any other (`{port}` in it becomes the port), such as `manage.py serve`; its output
-    goes to `log` when given."""
+    """A server on 127.0.0.1, healthy once made: uvicorn serving config.asgi with `workers`
+    processes, or with `command` any other (`{port}` in it becomes the port), such as
+    `manage.py serve`. It listens on `port`, or on a free port; its output goes to `log` when
+    given. With `new_session` it has a process group of its own, and `stop` and `kill` signal
+    the whole group: every worker, whatever the master does."""
 
     def __init__(
         self,
         env: dict,
+        *,
         workers: int = 1,
         command: list[str] | None = None,
         log: Path | None = None,
+        new_session: bool = False,
+        port: int | None = None,
         timeout: float = 30,
     ):
-        self.port = free_port()
+        self.env, self.log, self.new_session, self.timeout = env, log, new_session, timeout
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         if command is None:
             command = [
@@ -95,59 +105,104 @@ class Server:
                 "--no-access-log",
                 "--log-level=warning",
             ]
-        output = log.open("wb") if log else None
-        self.process = subprocess.Popen(  # noqa: S603
-            [part.replace("{port}", str(self.port)) for part in command],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-        )
-        try:
-            self.wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        self.command = [part.replace("{port}", str(self.port)) for part in command]
+        if log:
+            log.write_bytes(b"")
+        self.start()
 
-    def wait_healthy(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server on port {self.port} exited ({self.process.returncode})")
+    def start(self) -> None:
+        """Starts the server process (again, after `stop` or `kill`: the same port, the log
+        goes on) and waits until it is healthy."""
+        with self.log.open("ab") if self.log else contextlib.nullcontext() as output:
+            self.process = subprocess.Popen(  # noqa: S603
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=self.new_session,
+            )
+        self.wait_healthy()
+
+    def wait_healthy(self) -> None:
+        """Returns once `GET /healthz` answers 200; stops the server and raises, with the end of
+        its log, if it exits first or is not healthy within `timeout` seconds."""
+        deadline = time.monotonic() + self.timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
             try:
                 if self.call("GET", "/healthz")[0] == 200:
                     return
-            except (OSError, ValueError):  # not listening yet, or a proxy's HTML 502
+            except OSError:  # not listening yet
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"server on port {self.port} not healthy after {timeout} s")
+        code = self.process.poll()
+        self.stop()
+        problem = f"exited ({code})" if code is not None else f"not healthy after {self.timeout} s"
+        tail = self.log.read_text(errors="replace")[-3000:] if self.log else ""
+        raise RuntimeError(f"server on port {self.port} {problem}" + (f":\n{tail}" if tail else ""))
+
+    def url(self, path: str) -> str:
+        return self.base + path
 
     def call(self, method: str, path: str, body=None, token: str | None = None):
-        """(status, parsed JSON body or None)."""
+        """(status, the body: parsed JSON, the text of one that is not JSON, or None)."""
         request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-            self.base + path,
+            self.url(path),
             method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"}
+            headers={"Accept": "application/json", "Content-Type": "application/json"}
             | ({"Authorization": f"Bearer {token}"} if token else {}),
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
+                status, raw = response.status, response.read()
         except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:  # an HTML error page, say
+            return status, raw.decode(errors="replace")
 
     def login(self, username: str, password: str) -> str:
+        """An access token of `username`."""
         status, body = self.call(
             "POST", "/api/auth/token/", {"username": username, "password": password}
         )
         assert status == 200, body
         return body["access"]
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (it and its descendants, from /proc):
+        per request, a measure that other load on the machine does not distort."""
+        ticks = 0
+        for pid in [self.process.pid, *descendants(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # it has just ended
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
-        stop_process(self.process)
+        """SIGTERM to the server (to its group when it has one); SIGKILL if it has not ended
+        after 10 s."""
+        self._signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL to the server (to its group when it has one), as in a crash."""
+        self._signal(signal.SIGKILL)
+        self.process.wait()
+
+    def _signal(self, number: int) -> None:
+        if self.new_session:
+            with contextlib.suppress(ProcessLookupError):  # the whole group has ended
+                os.killpg(self.process.pid, number)
+        else:
+            self.process.send_signal(number)  # nothing once it has ended
 
 
 def descendants(pid: int) -> list[int]:
@@ -170,16 +225,6 @@ def alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return "\nState:\tZ" not in status
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """Ask the process to end; kill it if it has not after 10 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
