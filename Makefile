@@ -41,9 +41,11 @@ run: demo
 # HOST:PORT in front of gunicorn's WSGI workers (REST, pages; WORKERS, default one per core) and
 # uvicorn's ASGI workers (/ws/; ASGI_WORKERS), static files by nginx, under one supervisor; needs
 # the system's nginx. Without REDIS_URL: one uvicorn process. DATABASE_URL selects PostgreSQL.
+# exec: the server is make's own child, so on Ctrl-C or SIGTERM make waits until it has stopped
+# everything (a shell in between dies at once, and make with it, while the workers still stop).
 serve: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	DEBUG=False $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(ASGI_WORKERS),--asgi-workers $(ASGI_WORKERS))
+	DEBUG=False exec $(PY) manage.py serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(ASGI_WORKERS),--asgi-workers $(ASGI_WORKERS))
 
 # The production topology (`make serve` with REDIS_URL) against a bare Django + DRF + Simple JWT
 # no-op on gunicorn, same data, same run: bench/TOPOLOGY.md. About 5 minutes; needs wrk, nginx and
