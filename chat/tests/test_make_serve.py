@@ -35,7 +35,7 @@ import pytest
 from websockets.sync.client import connect as ws_connect
 
 from chat.management.commands.serve import find_nginx
-from chat.tests.servers import ROOT, alive, descendants, free_port, redis_answers
+from tests.servers import ROOT, alive, descendants, free_port, redis_answers
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 PASSWORD = "make-serve-pass-4321"
