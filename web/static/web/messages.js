@@ -75,6 +75,7 @@ export class MessageList {
     // A newer page below the newest shown: the reader scrolls on down to it.
     const fromNewerPage = previous?.hasNewer && added.length > 0 && !toLatest;
     if (conversation.loaded && !previous?.loaded) {
+      this.jump.hidden = true; // the same thread opened again, at another message
       if (conversation.target === null) this.scrollToEnd();
       else this.showFound(conversation.target);
     } else if (toLatest) {
