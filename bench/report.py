@@ -18,6 +18,10 @@ READS = [
     "messages_deep_offset",
     "messages_deep_before",
     "mark_thread_read",
+    "search_common",
+    "search_prefix",
+    "search_two_words",
+    "search_thread",
 ]
 LABELS = {
     "healthz": "`GET /healthz` (ceiling, no auth)",
@@ -28,6 +32,10 @@ LABELS = {
     "messages_deep_offset": "… `?offset=<half the thread>` (deep, offset)",
     "messages_deep_before": "… `?before=<id half way>` (deep, keyset)",
     "mark_thread_read": "`POST /api/threads/<id>/read/` (500 of bench_user_1's threads)",
+    "search_common": "`GET /api/messages/search/?q=hello` (a common word)",
+    "search_prefix": "… `?q=tom` (a prefix)",
+    "search_two_words": "… `?q=tomorrow later` (two words)",
+    "search_thread": "… `?q=hello&thread=<busiest>` (one thread)",
 }
 # Endpoint: (minimum throughput as a share of /api/users/me/, or None).
 TARGETS = {"unread_count": 0.8, "thread_list": 0.5, "messages_first": 0.6}

@@ -240,6 +240,19 @@ class Fixtures:
             "messages_first": ("GET", [deep], "bench_user_1"),
             "messages_deep_offset": ("GET", [f"{deep}?offset={self.deep_offset}"], "bench_user_1"),
             "messages_deep_before": ("GET", [f"{deep}?before={self.deep_before}"], "bench_user_1"),
+            # Search at this size: a common word, a prefix, two words together, one thread.
+            "search_common": ("GET", ["/api/messages/search/?q=hello"], "bench_user_1"),
+            "search_prefix": ("GET", ["/api/messages/search/?q=tom"], "bench_user_1"),
+            "search_two_words": (
+                "GET",
+                ["/api/messages/search/?q=tomorrow%20later"],
+                "bench_user_1",
+            ),
+            "search_thread": (
+                "GET",
+                [f"/api/messages/search/?q=hello&thread={self.deep_thread}"],
+                "bench_user_1",
+            ),
             "mark_thread_read": (
                 "POST",
                 [f"/api/threads/{thread}/read/" for thread in self.user1_threads[:500]],

@@ -12,6 +12,7 @@ from django.http import Http404
 from chat import queries
 from chat.models import Message, MessageEdit, Thread
 from chat.queries import ThreadView
+from chat.search import MessageSearch
 from common.fields import MAX_ID
 from common.pagination import CountedRows
 
@@ -69,6 +70,12 @@ def messages_for_thread(*, thread: Thread, user) -> queries.ThreadMessages:
     the key; the total starts from the count the database keeps (`ThreadMessageCount`), so no
     page counts the rows of a long thread."""
     return queries.ThreadMessages(user_id=user.pk, thread_id=thread.pk)
+
+
+def messages_search(*, user, words: list[str], thread_id: int | None = None) -> MessageSearch:
+    """The messages `user` can see that match every word, newest first, to paginate (the
+    thread, if any, has passed the access check)."""
+    return MessageSearch(user_id=user.pk, words=words, thread_id=thread_id)
 
 
 def unread_count_for_user(*, user) -> int:

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from chat.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
+from chat.search import words_of
 from common.fields import MAX_ID, PlainIntegerField, StringField
 from common.representation import OutputSerializer
 
@@ -76,6 +78,46 @@ class ThreadCreateSerializer(serializers.Serializer):
             )
         attrs["other"] = other
         return attrs
+
+
+class SearchResultSerializer(OutputSerializer):
+    message = MessageSerializer()
+    highlights = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(min_value=0)),
+        help_text="[start, end] character offsets into message.text of each word that matched: "
+        "no markup, so no client renders HTML taken from a message.",
+    )
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = StringField(
+        max_length=MAX_SEARCH_LENGTH,
+        trim_whitespace=False,
+        help_text="Words to find, each as the start of a word, ignoring case and accents.",
+    )
+    thread = PlainIntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only in this thread."
+    )
+    before = PlainIntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Older than this message id."
+    )
+    after = PlainIntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Newer than this message id (oldest first).",
+    )
+
+    def validate(self, attrs):
+        if "before" in attrs and "after" in attrs:
+            raise serializers.ValidationError({"before": ["Use either before or after, not both."]})
+        return attrs
+
+    def validate_q(self, query: str) -> list[str]:
+        words = words_of(query)
+        if not words:
+            raise serializers.ValidationError("Search for at least one word (letters or digits).")
+        return words
 
 
 class MessageEditSerializer(OutputSerializer):

@@ -5,6 +5,10 @@
   long thread and never report a count that a fixture, the admin or raw SQL left behind.
 - `chat_participant.thread_updated`: the copy of `chat_thread.updated` that the thread list's
   index sorts by, written by the database whenever either side changes.
+- The search index (`chat.search`): every message not deleted for everyone, indexed by its text
+  and by its participants and thread, so a search finds only the caller's messages inside the
+  index itself: SQLite's FTS5 table `chat_message_fts` (its content read through the view
+  `chat_message_search_source`), PostgreSQL's `chat_message_search` (a tsvector with a GIN index).
 - `chat_message.recipient_id`, stored so that unread counts read one small index, must be the
   participant who is not the sender, and the sender one of the thread's two: a row that says
   otherwise is refused.
@@ -114,7 +118,7 @@ POSTGRESQL = [
         END IF;
         RETURN NEW;
     END $$
-    """,  # noqa: S608 - a constant of this module, no input
+    """,
     """
     CREATE TRIGGER chat_message_pair_checked
     BEFORE INSERT OR UPDATE OF thread_id, sender_id, recipient_id ON chat_message
@@ -197,6 +201,95 @@ POSTGRESQL = [
     """,
 ]
 
+# The search index, kept like the rest; installed only once migration 0005 has made its table.
+# The view is dropped and made again with the triggers: a view naming chat_message would stop
+# SQLite from rebuilding that table in a migration, as a trigger would.
+SQLITE_WHO = "'u' || {m}.sender_id || ' u' || {m}.recipient_id || ' t' || {m}.thread_id"
+
+SQLITE_SEARCH = [
+    f"""
+    CREATE VIEW chat_message_search_source AS
+    SELECT id, text, {SQLITE_WHO.format(m="chat_message")} AS who
+    FROM chat_message WHERE NOT deleted
+    """,
+    f"""
+    CREATE TRIGGER chat_message_searched_insert AFTER INSERT ON chat_message
+    WHEN NOT NEW.deleted BEGIN
+        INSERT INTO chat_message_fts (rowid, text, who)
+        VALUES (NEW.id, NEW.text, {SQLITE_WHO.format(m="NEW")});
+    END
+    """,
+    f"""
+    CREATE TRIGGER chat_message_searched_delete AFTER DELETE ON chat_message
+    WHEN NOT OLD.deleted BEGIN
+        INSERT INTO chat_message_fts (chat_message_fts, rowid, text, who)
+        VALUES ('delete', OLD.id, OLD.text, {SQLITE_WHO.format(m="OLD")});
+    END
+    """,
+    f"""
+    CREATE TRIGGER chat_message_searched_update
+    AFTER UPDATE OF text, deleted, sender_id, recipient_id, thread_id ON chat_message BEGIN
+        INSERT INTO chat_message_fts (chat_message_fts, rowid, text, who)
+        SELECT 'delete', OLD.id, OLD.text, {SQLITE_WHO.format(m="OLD")} WHERE NOT OLD.deleted;
+        INSERT INTO chat_message_fts (rowid, text, who)
+        SELECT NEW.id, NEW.text, {SQLITE_WHO.format(m="NEW")} WHERE NOT NEW.deleted;
+    END
+    """,
+]
+
+POSTGRESQL_SEARCH = [
+    """
+    CREATE OR REPLACE FUNCTION chat_message_search_change()
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            DELETE FROM chat_message_search WHERE message_id = OLD.id;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') AND NOT NEW.deleted THEN
+            INSERT INTO chat_message_search (message_id, document)
+            VALUES (NEW.id, chat_search_document(
+                NEW.text, NEW.sender_id, NEW.recipient_id, NEW.thread_id));
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER chat_message_searched AFTER INSERT OR DELETE ON chat_message
+    FOR EACH ROW EXECUTE FUNCTION chat_message_search_change()
+    """,
+    """
+    CREATE TRIGGER chat_message_searched_update
+    AFTER UPDATE OF text, deleted, sender_id, recipient_id, thread_id ON chat_message
+    FOR EACH ROW EXECUTE FUNCTION chat_message_search_change()
+    """,
+    """
+    CREATE OR REPLACE FUNCTION chat_message_search_forget()
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        TRUNCATE chat_message_search;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER chat_message_search_truncated AFTER TRUNCATE ON chat_message
+    FOR EACH STATEMENT EXECUTE FUNCTION chat_message_search_forget()
+    """,
+]
+
+SEARCH_TRIGGERS = {
+    "sqlite": [
+        ("chat_message_searched_insert", "chat_message"),
+        ("chat_message_searched_delete", "chat_message"),
+        ("chat_message_searched_update", "chat_message"),
+    ],
+    "postgresql": [
+        ("chat_message_searched", "chat_message"),
+        ("chat_message_searched_update", "chat_message"),
+        ("chat_message_search_truncated", "chat_message"),
+    ],
+}
+SEARCH_TABLE = {"sqlite": "chat_message_fts", "postgresql": "chat_message_search"}
+
 TRIGGERS = {
     "sqlite": [
         ("chat_message_pair_checked_insert", "chat_message"),
@@ -254,24 +347,33 @@ def _supported(connection) -> bool:
     return set(connection.introspection.table_names()) >= TABLES
 
 
+def _drop(cursor, vendor: str) -> None:
+    for name, table in TRIGGERS[vendor] + SEARCH_TRIGGERS[vendor]:
+        on = f" ON {table}" if vendor == "postgresql" else ""
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+    if vendor == "sqlite":
+        cursor.execute("DROP VIEW IF EXISTS chat_message_search_source")
+
+
 def drop(connection) -> None:
     if not _supported(connection):
         return
     with connection.cursor() as cursor:
-        for name, table in TRIGGERS[connection.vendor]:
-            on = f" ON {table}" if connection.vendor == "postgresql" else ""
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+        _drop(cursor, connection.vendor)
 
 
 def install(connection) -> None:
-    """(Re)create every trigger and recompute what they keep, in one transaction."""
+    """(Re)create every trigger and recompute what they keep, in one transaction. The search
+    index is not rebuilt here (minutes at a million messages): its migration fills it, and no
+    migration since rewrites texts."""
     if not _supported(connection):
         return
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}[connection.vendor]
+    vendor = connection.vendor
+    statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}[vendor]
+    if SEARCH_TABLE[vendor] in connection.introspection.table_names():
+        statements = statements + {"sqlite": SQLITE_SEARCH, "postgresql": POSTGRESQL_SEARCH}[vendor]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for name, table in TRIGGERS[connection.vendor]:
-            on = f" ON {table}" if connection.vendor == "postgresql" else ""
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+        _drop(cursor, vendor)
         for statement in statements:
             cursor.execute(statement)
         for statement in RECOMPUTE:

@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("threads/<int:thread_id>/read/", views.ThreadReadView.as_view(), name="thread-read"),
     path("threads/<int:thread_id>/clear/", views.ThreadClearView.as_view(), name="thread-clear"),
+    path("messages/search/", views.MessageSearchView.as_view(), name="message-search"),
     path("messages/<int:message_id>/", views.MessageDetailView.as_view(), name="message-detail"),
     path(
         "messages/<int:message_id>/history/",

@@ -20,6 +20,8 @@ from chat.serializers import (
     MessageEditSerializer,
     MessagePageQuerySerializer,
     MessageSerializer,
+    SearchQuerySerializer,
+    SearchResultSerializer,
     SubjectUserQuerySerializer,
     ThreadCreateSerializer,
     ThreadSerializer,
@@ -182,6 +184,33 @@ class UnreadCountView(generics.GenericAPIView):
     def get(self, request):
         user = requested_subject(request)
         return Response({"unread_count": selectors.unread_count_for_user(user=user)})
+
+
+class MessageSearchView(generics.GenericAPIView):
+    serializer_class = SearchResultSerializer
+    pagination_class = MessagePagination
+
+    @extend_schema(
+        parameters=[SearchQuerySerializer],
+        responses={200: SearchResultSerializer(many=True), 404: NOT_FOUND},
+    )
+    def get(self, request):
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        words, thread_id = query.validated_data["q"], query.validated_data.get("thread")
+        if thread_id is not None:
+            selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        results = selectors.messages_search(user=request.user, words=words, thread_id=thread_id)
+        keys = {
+            key: query.validated_data[key]
+            for key in ("before", "after")
+            if key in query.validated_data
+        }
+        if keys:
+            page = self.paginator.paginate_keyset(results, request, **keys)
+            return self.paginator.get_keyset_response(SearchResultSerializer(page, many=True).data)
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(SearchResultSerializer(page, many=True).data)
 
 
 class ThreadClearView(generics.GenericAPIView):

@@ -27,7 +27,8 @@ def datetime_representation(value: datetime, zone: tzinfo) -> str:
 
 def _writer(field: serializers.Field) -> Writer | None:
     """How a field's value is written, or None when it is written as the object holds it: ids,
-    texts and flags already are ints, strings and bools in models and read models alike."""
+    texts, flags and lists of them already are ints, strings and bools in models and read models
+    alike."""
     if isinstance(field, serializers.ListSerializer):
         represent = type(field.child).represent
         return lambda items, zone: [represent(item, zone) for item in items]
@@ -36,7 +37,11 @@ def _writer(field: serializers.Field) -> Writer | None:
     if isinstance(field, serializers.DateTimeField):
         return datetime_representation
     if isinstance(
-        field, serializers.BooleanField | serializers.IntegerField | serializers.CharField
+        field,
+        serializers.BooleanField
+        | serializers.IntegerField
+        | serializers.CharField
+        | serializers.ListField,
     ):
         return None
     raise TypeError(f"OutputSerializer cannot write a {type(field).__name__}; add a writer.")

@@ -36,6 +36,8 @@ TABLE = [
     row("delete", "/api/messages/{message}/", [401, 404, 403, 204, 404]),
     row("delete", "/api/messages/{message}/?scope=me", [401, 404, 204, 204, 404]),
     row("get", "/api/messages/{message}/history/", [401, 404, 200, 200, 404]),
+    row("get", "/api/messages/search/?q=launch", [401, 200, 200, 200, 200]),
+    row("get", "/api/messages/search/?q=launch&thread={thread}", [401, 404, 200, 200, 404]),
     row("get", "/api/threads/", [401, 200, 200, 200, 200]),
     row("get", "/api/threads/?user={alice}", [401, 403, 403, 200, 200]),
     row("get", "/api/messages/unread-count/", [401, 200, 200, 200, 200]),

@@ -8,6 +8,7 @@ import { bannerView } from "./banner.js";
 import { conversationView } from "./conversation.js";
 import { loginView } from "./login.js";
 import { peopleView } from "./people.js";
+import { searchView } from "./search.js";
 import { Store } from "./store.js";
 import { createSync } from "./sync.js";
 import { threadListView } from "./threadlist.js";
@@ -15,12 +16,19 @@ import { threadListView } from "./threadlist.js";
 const store = new Store();
 const sync = createSync(store);
 
-/** `#/threads/<id>` opens that conversation: the links of the thread list are plain links. */
+/** `#/threads/<id>` opens that conversation: the links of the thread list are plain links.
+ * `#/threads/<id>/messages/<message id>` (a search result) opens it at that message; the address
+ * then names the conversation only, so that the same result can be opened again. */
 function route() {
   const { me, conversation } = store.state;
   if (!me) return;
-  const match = window.location.hash.match(/^#\/threads\/(\d+)$/);
+  const match = window.location.hash.match(/^#\/threads\/(\d+)(?:\/messages\/(\d+))?$/);
   const id = match ? Number(match[1]) : null;
+  if (match?.[2]) {
+    window.history.replaceState(null, "", `#/threads/${id}`);
+    sync.openConversation(id, Number(match[2]));
+    return;
+  }
   if (id === (conversation?.threadId ?? null)) return;
   if (id) sync.openConversation(id);
   else sync.closeConversation();
@@ -46,6 +54,7 @@ loginView(store, { enter, leave: sync.leave });
 // Before the conversation's: closing one on a phone focuses its link in the list drawn anew.
 threadListView(store, sync);
 peopleView(sync);
+searchView(store, sync);
 conversationView(store, sync);
 store.subscribe(followAddress);
 

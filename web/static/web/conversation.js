@@ -18,6 +18,8 @@ export function conversationView(store, sync) {
   const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction });
   const messages = new MessageList({
     loadOlder: sync.loadOlder,
+    loadNewer: sync.loadNewer,
+    loadLatest: sync.loadLatest,
     retry: sync.retry,
     openMenu: (id, button) => menu.toggle(id, button),
   });

@@ -3,26 +3,32 @@
  * order, sends not answered yet below them; an edited message marked so, one deleted for everyone
  * as a tombstone in its place; each with a button that opens its menu (messagemenu.js). Keeps the
  * reader where they expect: at the end when a new message comes and they were there, in place
- * when an older page goes in above.
+ * when an older page goes in above. A conversation opened at a message (a search result) shows
+ * it, highlighted for a moment, with newer pages loaded as the reader scrolls down.
  */
 
 import { byId, fullTime, h, messageTime, setText } from "./dom.js";
 
 const NEAR_TOP_PX = 200;
 const NEAR_END_PX = 80;
+const NEAR_BOTTOM_PX = 200;
+const FOUND_SHOWN_MS = 2500;
 
 export class MessageList {
   /**
    * @param {object} actions
    * @param {() => void} actions.loadOlder the page before the oldest message shown
+   * @param {() => void} actions.loadNewer the page after the newest shown, when newer remain
+   * @param {() => void} actions.loadLatest the newest page, in place of those shown
    * @param {(key: string) => void} actions.retry a failed send, by its Idempotency-Key
    * @param {(id: number, button: Element) => void} actions.openMenu message `id`'s menu
    */
-  constructor({ loadOlder, retry, openMenu }) {
-    Object.assign(this, { loadOlder, retry, openMenu });
+  constructor({ loadOlder, loadNewer, loadLatest, retry, openMenu }) {
+    Object.assign(this, { loadOlder, loadNewer, loadLatest, retry, openMenu });
     this.list = byId("message-list");
     this.scroller = byId("scroller");
     this.status = byId("history-status");
+    this.newerStatus = byId("newer-status");
     this.jump = byId("jump");
     this.shown = null; // the conversation on screen
     this.items = new Map(); // message id → {value: message, element}
@@ -64,17 +70,28 @@ export class MessageList {
     const sending = [...conversation.pending].some(
       ([key, entry]) => !entry.failed && previous?.pending.get(key) !== entry,
     );
+    // The newest page in place of pages around a message: the reader asked for the end.
+    const toLatest = previous?.target != null && conversation.target === null;
+    // A newer page below the newest shown: the reader scrolls on down to it.
+    const fromNewerPage = previous?.hasNewer && added.length > 0 && !toLatest;
     if (conversation.loaded && !previous?.loaded) {
+      this.jump.hidden = true; // the same thread opened again, at another message
+      if (conversation.target === null) this.scrollToEnd();
+      else this.showFound(conversation.target);
+    } else if (toLatest) {
       this.scrollToEnd();
     } else if (fromOlderPage) {
       this.scroller.scrollTop = scrollTop + this.scroller.scrollHeight - scrollHeight;
     } else if (sending || added.some((message) => message.sender === me.id)) {
       this.scrollToEnd();
-    } else if (added.length) {
+    } else if (added.length && !fromNewerPage) {
       if (wasNearEnd) this.scrollToEnd();
       else this.jump.hidden = false;
     }
+    if (conversation.hasNewer) this.jump.hidden = false;
+    setText(this.jump, conversation.hasNewer ? "Latest messages ↓" : "New messages ↓");
     setText(this.status, this.historyState(conversation, otherName));
+    setText(this.newerStatus, conversation.loadingNewer ? "Loading newer messages…" : "");
     // Fill the screen: after a first or older page, while no scroll bar would let the reader ask
     // for more. Not at once: the store is still telling its subscribers about this change.
     const fill = (conversation.loaded && !previous?.loaded) || fromOlderPage;
@@ -91,8 +108,26 @@ export class MessageList {
   }
 
   onScroll() {
-    if (this.scroller.scrollTop < NEAR_TOP_PX) this.loadOlder();
-    if (this.isNearEnd()) this.jump.hidden = true;
+    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
+    if (scrollTop < NEAR_TOP_PX) this.loadOlder();
+    if (scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX) this.loadNewer();
+    if (this.isNearEnd() && !this.shown?.hasNewer) this.jump.hidden = true;
+  }
+
+  /** Message `id` in the middle of the view, highlighted for a moment and focused (or, gone
+   * meanwhile, the first one after it). */
+  showFound(id) {
+    const after = this.shown.messages.find((message) => message.id >= id);
+    const element = this.items.get(after?.id)?.element;
+    if (!element) return this.scrollToEnd();
+    // In the middle of the scroller (scrollIntoView would move the page around it too).
+    const offset = element.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top;
+    this.scroller.scrollTop += offset - (this.scroller.clientHeight - element.offsetHeight) / 2;
+    if (after.id !== id) return;
+    element.tabIndex = -1;
+    element.classList.add("found");
+    element.focus({ preventScroll: true });
+    setTimeout(() => element.classList.remove("found"), FOUND_SHOWN_MS);
   }
 
   isNearEnd() {
@@ -101,6 +136,8 @@ export class MessageList {
   }
 
   scrollToEnd() {
+    // Newer pages remain: the newest one takes the place of those shown, then the end shows.
+    if (this.shown?.hasNewer) return this.loadLatest();
     this.scroller.scrollTop = this.scroller.scrollHeight;
     this.jump.hidden = true;
   }

@@ -33,10 +33,11 @@ function signedOut() {
     connection: "ok", // or "offline", "server" (not answering), "reconnecting"
     error: null, // {text, until}: a failure with no better place to be shown
     announcement: null, // {text} for screen readers
+    search: null, // the search in my messages shown in place of the thread list, see `newSearch`
   };
 }
 
-function newConversation(threadId) {
+function newConversation(threadId, target = null) {
   return {
     threadId,
     messages: [], // in id order
@@ -44,9 +45,26 @@ function newConversation(threadId) {
     loaded: false, // the first page has arrived
     hasMore: true, // older pages remain
     loadingOlder: false,
+    // Opened at message `target` (a search result): the pages around it are loaded, and newer
+    // pages remain between them and the newest message while `hasNewer`.
+    target,
+    hasNewer: false,
+    loadingNewer: false,
     error: "", // what the last send, edit or action on a message failed with
     editing: null, // {id, saving}: my message whose text the composer holds
     keepUnread: false, // I marked messages unread here: not read again while it stays open
+  };
+}
+
+function newSearch(query, thread) {
+  return {
+    query, // as sent: 1 to 200 characters
+    thread, // the thread searched in, or null for all of mine
+    results: [], // {message, highlights}, newest first
+    count: null, // how many the server found
+    hasMore: false, // older results remain
+    loading: true, // a page is on its way
+    error: "",
   };
 }
 
@@ -100,6 +118,19 @@ function changeMessages(state, threadId, change) {
   }
 }
 
+/** The search's results without those `gone(message)` says are no longer found. */
+function dropResults(state, gone) {
+  const search = state.search;
+  const results = search?.results.filter(({ message }) => !gone(message));
+  if (!search || results.length === search.results.length) return;
+  const count = search.count === null ? null : search.count - (search.results.length - results.length);
+  state.search = { ...search, results, count };
+}
+
+/** Whether `event` answers the search shown (not an earlier one, nor one since left). */
+const answersSearch = (search, { query, thread }) =>
+  search !== null && search.query === query && search.thread === thread;
+
 function closeConversation(state, notice) {
   state.conversation = null;
   state.notice = notice;
@@ -146,11 +177,12 @@ function messageCreated(state, event) {
   setCounts(state, message.thread, { thread_unread_count: event.thread_unread_count });
   const open = state.conversation?.threadId === message.thread ? state.conversation : null;
   const shown = open?.messages.some(({ id }) => id === message.id);
-  const appliedBefore = counted && (!open || shown);
+  const appliedBefore = counted && (!open || shown || open.hasNewer);
   if (open && !shown) {
     state.conversation = {
       ...open,
-      messages: withMessages(open.messages, [message]),
+      // Past the newest page loaded, newer ones remain: it shows when they are loaded.
+      messages: open.hasNewer ? open.messages : withMessages(open.messages, [message]),
       pending: incoming ? open.pending : withoutPendingOf(open.pending, message),
     };
   }
@@ -213,6 +245,16 @@ function messageUpdated(state, { message }) {
     return older || same ? shown : { ...shown, text: message.text, edited: message.edited };
   };
   changeMessages(state, message.thread, edit);
+  const search = state.search;
+  if (search?.results.some((result) => result.message.id === message.id)) {
+    // Its highlights were of the text it had; whether the new one still matches, only another
+    // search tells.
+    const results = search.results.map((result) => {
+      const changed = result.message.id === message.id && edit(result.message);
+      return changed && changed !== result.message ? { message: changed, highlights: [] } : result;
+    });
+    state.search = { ...search, results };
+  }
 }
 
 /**
@@ -223,6 +265,8 @@ function messageUpdated(state, { message }) {
  */
 function messageDeleted(state, event) {
   const { thread: id, message_id: messageId, hidden } = event;
+  // Deleted for everyone or hidden for me, it is no longer found.
+  dropResults(state, (message) => message.id === messageId);
   const counted = setCounts(state, id, event);
   const thread = state.threads.get(id);
   const open = state.conversation?.threadId === id ? state.conversation : null;
@@ -252,6 +296,7 @@ function messageDeleted(state, event) {
 /** Every message hidden for me, in every tab of mine. */
 function threadCleared(state, event) {
   const { thread: id } = event;
+  dropResults(state, (message) => message.thread === id);
   const counted = setCounts(state, id, event);
   const thread = state.threads.get(id);
   if (thread?.last_message) putThread(state, { ...thread, last_message: null });
@@ -264,6 +309,7 @@ function threadCleared(state, event) {
 function threadDeleted(state, { thread: id, unread_count: unread }) {
   const thread = state.threads.get(id);
   if (unread !== undefined) state.unread = unread;
+  dropResults(state, (message) => message.thread === id);
   if (!thread) return;
   state.threads = new Map(state.threads);
   state.threads.delete(id);
@@ -326,16 +372,43 @@ const HANDLERS = {
   "unread.loaded"(state, { unread_count: unread }) {
     state.unread = unread;
   },
-  "messages.loaded"(state, { thread, messages, next, before }) {
+  "messages.loaded"(state, { thread, messages, next, before, after }) {
     changeConversation(state, thread, (conversation) => {
       // An older page asked for by a conversation since closed and opened again: no longer
       // the page before the oldest shown.
       if (before !== undefined && before !== conversation.messages[0]?.id) return null;
+      // A newer page (`?after=`, oldest first): likewise, only after the newest shown.
+      if (after !== undefined) {
+        if (!conversation.hasNewer || after !== conversation.messages.at(-1)?.id) return null;
+        return {
+          messages: withMessages(conversation.messages, messages),
+          hasNewer: Boolean(next),
+          loadingNewer: false,
+        };
+      }
+      const newest = before === undefined;
+      // The newest page, with a gap between it and the pages shown: it takes their place.
+      const shown = newest && conversation.hasNewer ? [] : conversation.messages;
       return {
-        messages: withMessages(conversation.messages, messages),
+        messages: withMessages(shown, messages),
         loaded: true,
         hasMore: Boolean(next),
         loadingOlder: false,
+        // Back at the newest: no longer opened at a message.
+        ...(newest && conversation.hasNewer ? { hasNewer: false, target: null } : {}),
+      };
+    });
+  },
+  /** The pages around message `at`: it and older ones (newest first), and newer ones (oldest
+   * first), for a conversation opened at `at`. */
+  "messages.around"(state, { thread, at, older, olderNext, newer, newerNext }) {
+    changeConversation(state, thread, (conversation) => {
+      if (conversation.target !== at || conversation.loaded) return null;
+      return {
+        messages: withMessages(conversation.messages, [...older, ...newer]),
+        loaded: true,
+        hasMore: Boolean(olderNext),
+        hasNewer: Boolean(newerNext),
       };
     });
   },
@@ -353,8 +426,10 @@ const HANDLERS = {
   "error.shown"(state, { text }) {
     state.error = { text, until: Date.now() + ERROR_SHOWN_MS };
   },
-  "conversation.opened"(state, { thread }) {
-    Object.assign(state, { conversation: newConversation(thread), notice: null, typing: null });
+  "conversation.opened"(state, { thread, at = null }) {
+    // `at`: a message to show (a search result), with the pages around it.
+    const conversation = newConversation(thread, at);
+    Object.assign(state, { conversation, notice: null, typing: null });
   },
   "conversation.closed"(state, { thread, notice = null }) {
     // `thread`, if given: close only that one, the user may have moved on.
@@ -362,8 +437,10 @@ const HANDLERS = {
       closeConversation(state, notice);
     }
   },
-  "history.loading"(state, { thread, loading }) {
-    changeConversation(state, thread, () => ({ loadingOlder: loading }));
+  "history.loading"(state, { thread, loading, newer = false }) {
+    changeConversation(state, thread, () =>
+      newer ? { loadingNewer: loading } : { loadingOlder: loading },
+    );
   },
   "send.started"(state, { thread, key, text }) {
     changeConversation(state, thread, ({ pending }) => ({
@@ -381,10 +458,10 @@ const HANDLERS = {
   },
   "send.confirmed"(state, { key, message }) {
     // Shown in place of its pending one here, so that the live event cannot take another's.
-    changeConversation(state, message.thread, ({ pending, messages }) => {
+    changeConversation(state, message.thread, ({ pending, messages, hasNewer }) => {
       const rest = new Map(pending);
       rest.delete(key);
-      return { pending: rest, messages: withMessages(messages, [message]) };
+      return { pending: rest, messages: hasNewer ? messages : withMessages(messages, [message]) };
     });
     return messageCreated(state, { message });
   },
@@ -428,6 +505,40 @@ const HANDLERS = {
   },
   "conversation.failed"(state, { thread, error }) {
     changeConversation(state, thread, () => ({ error }));
+  },
+
+  // Searching my messages: `query` and `thread` (null: all my threads) name the search, and an
+  // answer to another one than the search shown changes nothing.
+  "search.started"(state, { query, thread = null }) {
+    state.search = newSearch(query, thread);
+  },
+  "search.loading"(state, event) {
+    if (!answersSearch(state.search, event)) return;
+    state.search = { ...state.search, loading: true, error: "" };
+  },
+  "search.loaded"(state, event) {
+    const { results, count = null, next, before } = event;
+    const search = state.search;
+    if (!answersSearch(search, event)) return;
+    // A following page: only the one after the oldest result shown.
+    if (before !== undefined && before !== search.results.at(-1)?.message.id) return;
+    const known = new Set(search.results.map(({ message }) => message.id));
+    const fresh = results.filter(({ message }) => !known.has(message.id));
+    state.search = {
+      ...search,
+      results: before === undefined ? results : [...search.results, ...fresh],
+      count,
+      hasMore: Boolean(next),
+      loading: false,
+      error: "",
+    };
+  },
+  "search.failed"(state, event) {
+    if (!answersSearch(state.search, event)) return;
+    state.search = { ...state.search, loading: false, error: event.error };
+  },
+  "search.ended"(state) {
+    state.search = null;
   },
 };
 

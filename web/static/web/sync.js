@@ -19,6 +19,7 @@ import { LiveSocket } from "./socket.js";
 const THREAD_PAGE_SIZE = 50;
 const MESSAGE_PAGE_SIZE = 30;
 const CATCH_UP_PAGE_SIZE = 100;
+const SEARCH_PAGE_SIZE = 20;
 const TYPING_SEND_EVERY_MS = 3000;
 const BOOT_RETRY_MS = 5000;
 const OWN_DELETION_KEPT_MS = 60_000;
@@ -171,11 +172,14 @@ export function createSync(store) {
 
   /** The messages newer than the newest shown, then what changed in the newest page (edits,
    * deletions, read receipts), as live events. */
-  async function catchUpConversation({ threadId, loaded, messages }) {
+  async function catchUpConversation({ threadId, loaded, messages, target, hasNewer }) {
+    // Opened at a message: the pages around it are on their way.
+    if (!loaded && target !== null) return;
     if (!loaded || !messages.length) return loadFirst(threadId);
     const stillOpen = () => store.state.conversation?.threadId === threadId;
     let after = messages.at(-1).id;
-    for (;;) {
+    // Newer pages remain to be loaded anyway: scrolling down brings them as they are now.
+    while (!hasNewer) {
       const query = `after=${after}&limit=${CATCH_UP_PAGE_SIZE}`;
       const page = await api(`${messagesPath(threadId)}?${query}`);
       if (!stillOpen()) return;
@@ -295,8 +299,9 @@ export function createSync(store) {
 
   /* ---- The open conversation ---- */
 
-  async function openConversation(id) {
-    store.apply({ type: "conversation.opened", thread: id });
+  /** Opens thread `id`: at its newest messages, or at message `at` (a search result). */
+  async function openConversation(id, at = null) {
+    store.apply({ type: "conversation.opened", thread: id, at });
     if (!store.state.threads.has(id)) {
       try {
         await loadThread(id);
@@ -307,7 +312,29 @@ export function createSync(store) {
         return;
       }
     }
-    if (store.state.conversation?.threadId === id) await loadFirst(id).catch(report);
+    if (store.state.conversation?.threadId !== id) return;
+    await (at === null ? loadFirst(id) : loadAround(id, at)).catch(report);
+  }
+
+  /** Message `at` and the pages around it: it and the older ones (`?before=<at + 1>`), and the
+   * newer ones (`?after=<at>`). */
+  function loadAround(threadId, at) {
+    return snapshot(async () => {
+      const path = messagesPath(threadId);
+      const [older, newer] = await Promise.all([
+        api(`${path}?before=${at + 1}&limit=${MESSAGE_PAGE_SIZE}`),
+        api(`${path}?after=${at}&limit=${MESSAGE_PAGE_SIZE}`),
+      ]);
+      return {
+        type: "messages.around",
+        thread: threadId,
+        at,
+        older: older.results,
+        olderNext: older.next,
+        newer: newer.results,
+        newerNext: newer.next,
+      };
+    });
   }
 
   const closeConversation = () => store.apply({ type: "conversation.closed" });
@@ -346,10 +373,38 @@ export function createSync(store) {
     }
   }
 
-  /** Marks the open thread read when the reader can see it: page visible and focused. */
+  /** The page after the newest message shown, when it is not the newest (keyset: `?after=`). */
+  async function loadNewer() {
+    const conversation = store.state.conversation;
+    if (!conversation?.loaded || !conversation.hasNewer || conversation.loadingNewer) return;
+    const { threadId, messages } = conversation;
+    if (!messages.length) return;
+    const after = messages.at(-1).id;
+    store.apply({ type: "history.loading", thread: threadId, loading: true, newer: true });
+    try {
+      await snapshot(async () => {
+        const query = `after=${after}&limit=${MESSAGE_PAGE_SIZE}`;
+        const { results, next } = await api(`${messagesPath(threadId)}?${query}`);
+        return { type: "messages.loaded", thread: threadId, messages: results, next, after };
+      });
+    } catch (error) {
+      store.apply({ type: "history.loading", thread: threadId, loading: false, newer: true });
+      report(error);
+    }
+  }
+
+  /** The newest page, in place of the pages shown when newer ones remain between them. */
+  async function loadLatest() {
+    const conversation = store.state.conversation;
+    if (!conversation?.loaded) return;
+    await loadFirst(conversation.threadId).catch(report);
+  }
+
+  /** Marks the open thread read when the reader can see it: page visible and focused; not while
+   * they read older messages with newer ones not loaded (opened at a search result). */
   async function markSeen() {
     const { conversation, threads, marking } = store.state;
-    if (conversation?.keepUnread || catchingUp > 0) return;
+    if (conversation?.keepUnread || conversation?.hasNewer || catchingUp > 0) return;
     const thread = conversation?.loaded && threads.get(conversation.threadId);
     if (!thread?.unread_count || marking !== null) return;
     if (document.visibilityState !== "visible" || !document.hasFocus()) return;
@@ -370,6 +425,8 @@ export function createSync(store) {
 
   function send(text) {
     typingSentAt = 0;
+    // Read among older messages: the newest come back, with this one after them.
+    if (store.state.conversation.hasNewer) loadLatest();
     post(store.state.conversation.threadId, text, newKey());
   }
 
@@ -481,6 +538,49 @@ export function createSync(store) {
     }
   }
 
+  /* ---- Searching my messages ---- */
+
+  /** Finds my messages with every word of `query` (in thread `thread` only, unless null). */
+  function search(query, thread = null) {
+    store.apply({ type: "search.started", query, thread });
+    return loadResults(query, thread);
+  }
+
+  /** The page of results after the oldest shown (keyset: `?before=<message id>`). */
+  function searchMore() {
+    const search = store.state.search;
+    if (!search || search.loading || !search.hasMore || !search.results.length) return;
+    const { query, thread } = search;
+    store.apply({ type: "search.loading", query, thread });
+    return loadResults(query, thread, search.results.at(-1).message.id);
+  }
+
+  async function loadResults(query, thread, before) {
+    const params = new URLSearchParams({ q: query, limit: SEARCH_PAGE_SIZE });
+    if (thread !== null) params.set("thread", thread);
+    if (before !== undefined) params.set("before", before);
+    try {
+      await snapshot(async () => {
+        const page = await api(`/api/messages/search/?${params}`);
+        const { results, count, next } = page;
+        return { type: "search.loaded", query, thread, results, count, next, before };
+      });
+    } catch (error) {
+      store.apply({ type: "search.failed", query, thread, error: messageFor(error) });
+      if (error instanceof NetworkError) diagnoseConnection();
+      return;
+    }
+    // The threads of results beyond the pages of the thread list, for their names.
+    const unknown = new Set(
+      (store.state.search?.results ?? [])
+        .map(({ message }) => message.thread)
+        .filter((id) => !store.state.threads.has(id)),
+    );
+    for (const id of unknown) refreshThread(id);
+  }
+
+  const endSearch = () => store.apply({ type: "search.ended" });
+
   /** The earlier texts of message `id`, oldest first (a failure is thrown). */
   const history = (id) => api(`${messagePath(id)}history/`);
 
@@ -504,7 +604,12 @@ export function createSync(store) {
     openConversation,
     closeConversation,
     loadOlder,
+    loadNewer,
+    loadLatest,
     markSeen,
+    search,
+    searchMore,
+    endSearch,
     send,
     retry,
     sendTyping,

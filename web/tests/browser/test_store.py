@@ -359,3 +359,132 @@ def test_a_cleared_thread_is_empty_until_a_new_message(run_changes):
     assert result["fromRest"] == {"threads": [7], "unread": True}
     assert (result["after"]["shown"], result["after"]["last"]) == ([12], 12)
     assert result["after"]["threadUnread"] == 1
+
+
+# Searching my messages, and a conversation opened at a message (a search result).
+
+SEARCH = """
+const found = (id, highlights = [[0, 7]]) => ({ message: message(id, bob), highlights });
+const results = () => store.state.search?.results.map(({ message }) => message.id) ?? null;
+const answer = (query, thread, ids, extra = {}) => ({
+  type: "search.loaded", query, thread, results: ids.map((id) => found(id)), count: ids.length,
+  next: null, ...extra,
+});
+"""
+
+
+def test_only_the_answer_to_the_search_shown_is_applied(run):
+    result = run(
+        SEARCH
+        + """
+        store.apply({ type: "search.started", query: "mess", thread: null });
+        const loading = store.state.search.loading;
+        store.apply({ type: "search.started", query: "message", thread: null });
+        // The earlier search's answer comes last: not shown.
+        store.apply(answer("message", null, [12, 11], { next: "more" }));
+        store.apply(answer("mess", null, [99]));
+        const firstPage = { results: results(), hasMore: store.state.search.hasMore };
+        // The following page: after the oldest result shown, once, whatever comes again.
+        store.apply({ type: "search.loading", query: "message", thread: null });
+        const more = answer("message", null, [11, 10], { before: 11, count: 3 });
+        store.apply(more);
+        store.apply(more);
+        // An answer for a page after another result: no longer the following page.
+        store.apply(answer("message", null, [5], { before: 12 }));
+        const paged = { results: results(), hasMore: store.state.search.hasMore,
+                        count: store.state.search.count, loading: store.state.search.loading };
+        store.apply({ type: "search.failed", query: "message", thread: 7, error: "not this" });
+        store.apply({ type: "search.failed", query: "message", thread: null, error: "Oops." });
+        const failed = { results: results(), error: store.state.search.error };
+        store.apply({ type: "search.ended" });
+        store.apply(answer("message", null, [12]));
+        return { loading, first: firstPage, paged, failed, ended: store.state.search };
+    """
+    )
+    assert result["loading"] is True
+    assert result["first"] == {"results": [12, 11], "hasMore": True}
+    assert result["paged"] == {
+        "results": [12, 11, 10],
+        "hasMore": False,
+        "count": 3,
+        "loading": False,
+    }
+    assert result["failed"] == {"results": [12, 11, 10], "error": "Oops."}
+    assert result["ended"] is None
+
+
+def test_results_deleted_hidden_or_edited_stop_showing_as_found(run):
+    result = run(
+        SEARCH
+        + """
+        store.apply({ type: "search.started", query: "message", thread: null });
+        store.apply(answer("message", null, [13, 12, 11, 10]));
+        store.apply({ type: "message.deleted", thread: 7, message_id: 12 });
+        const deleted = { results: results(), count: store.state.search.count };
+        const edit = { text: "new text", edited: "2026-01-02T00:00:00Z" };
+        store.apply({ type: "message.updated", message: { ...message(13, bob), ...edit } });
+        const edited = store.state.search.results[0];
+        store.apply({ type: "thread.cleared", thread: 7 });
+        return { deleted, edited, cleared: results() };
+    """
+    )
+    assert result["deleted"] == {"results": [13, 11, 10], "count": 3}
+    assert result["edited"]["message"]["text"] == "new text"
+    assert result["edited"]["highlights"] == []
+    assert result["cleared"] == []
+
+
+def test_a_conversation_opened_at_a_message_loads_around_it_and_not_past_its_newest_page(run):
+    result = run("""
+        store.apply({ type: "conversation.opened", thread: 7, at: 20 });
+        // An answer for another message of that thread: not this one's.
+        store.apply({ type: "messages.around", thread: 7, at: 30, older: [message(30, bob)],
+                      olderNext: null, newer: [], newerNext: null });
+        store.apply({ type: "messages.around", thread: 7, at: 20,
+                      older: [message(20, bob), message(19, alice)], olderNext: "older",
+                      newer: [message(21, bob), message(22, alice)], newerNext: "newer" });
+        const c = () => store.state.conversation;
+        const around = { shown: seen().shown, hasMore: c().hasMore, hasNewer: c().hasNewer,
+                         target: c().target };
+        // A live message past the pages shown: counted in the list, not shown after a gap.
+        store.apply({ type: "message.created", message: message(40, bob), unread_count: 1 });
+        const live = { shown: seen().shown, last: seen().last };
+        // The page after the newest shown, then one asked for after another: not applied.
+        store.apply({ type: "messages.loaded", thread: 7, messages: [message(23, bob)],
+                      next: "newer", after: 22 });
+        store.apply({ type: "messages.loaded", thread: 7, messages: [message(30, bob)],
+                      next: null, after: 22 });
+        const newer = { shown: seen().shown, hasNewer: c().hasNewer };
+        // The newest page takes the place of those shown.
+        store.apply({ type: "messages.loaded", thread: 7, next: "older",
+                      messages: [message(40, bob), message(39, bob)] });
+        const latest = { shown: seen().shown, hasNewer: c().hasNewer, target: c().target };
+        store.apply({ type: "message.created", message: message(41, bob) });
+        return { around, live, newer, latest, after: seen().shown };
+    """)
+    assert result["around"] == {
+        "shown": [19, 20, 21, 22],
+        "hasMore": True,
+        "hasNewer": True,
+        "target": 20,
+    }
+    assert result["live"] == {"shown": [19, 20, 21, 22], "last": 40}
+    assert result["newer"] == {"shown": [19, 20, 21, 22, 23], "hasNewer": True}
+    assert result["latest"] == {"shown": [39, 40], "hasNewer": False, "target": None}
+    assert result["after"] == [39, 40, 41]
+
+
+def test_the_last_newer_page_joins_the_newest_messages(run):
+    result = run("""
+        store.apply({ type: "conversation.opened", thread: 7, at: 20 });
+        store.apply({ type: "messages.around", thread: 7, at: 20, older: [message(20, bob)],
+                      olderNext: null, newer: [message(21, bob)], newerNext: "newer" });
+        store.apply({ type: "messages.loaded", thread: 7, messages: [message(22, bob)],
+                      next: null, after: 21 });
+        const joined = store.state.conversation.hasNewer;
+        store.apply({ type: "message.created", message: message(23, bob) });
+        return { joined, shown: seen().shown, target: store.state.conversation.target };
+    """)
+    assert result["joined"] is False
+    assert result["shown"] == [20, 21, 22, 23]
+    assert result["target"] == 20
