@@ -10,10 +10,14 @@ import re
 
 import pytest
 from asgiref.sync import iscoroutinefunction
+from channels.testing import WebsocketCommunicator
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from rest_framework_simplejwt.tokens import AccessToken
 
+from chat import events
 from chat.tests.servers import run_python
 from config.metrics import RequestLogMiddleware
 
@@ -96,6 +100,54 @@ def test_an_invalid_allowed_address_stops_the_settings():
     )
     assert result.returncode != 0
     assert "METRICS_ALLOWED takes addresses or networks" in result.stderr
+
+
+def published(kind: str, failed: bool = False) -> float:
+    name = "chat_events_failed_total" if failed else "chat_events_published_total"
+    return REGISTRY.get_sample_value(name, {"type": kind}) or 0
+
+
+def test_events_published_and_failed_are_counted_by_type(monkeypatch):
+    event = {"type": "thread.deleted", "thread": 1, "unread_count": 0}
+    before, failed_before = published("thread.deleted"), published("thread.deleted", failed=True)
+    events.send_to_users([(1, event), (2, event)])
+    assert published("thread.deleted") == before + 2
+
+    def layer_down(coroutine_function):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(events, "_run", layer_down)
+    monkeypatch.setattr(events._LayerHealth, "failing", True)  # logged once already
+    events.send_to_users([(1, event), (2, event)])
+    assert published("thread.deleted") == before + 2
+    assert published("thread.deleted", failed=True) == failed_before + 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_open_sockets_are_counted(alice):
+    from config.asgi import application
+
+    def gauge():
+        return REGISTRY.get_sample_value("chat_websockets_open")
+
+    before = gauge()
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/chat/?token={AccessToken.for_user(alice)}",
+        headers=[(b"origin", b"http://127.0.0.1:8000")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    assert gauge() == before + 1
+    await communicator.disconnect()
+    assert gauge() == before
+    # A socket refused (no token) was never counted, so its close takes nothing off.
+    communicator = WebsocketCommunicator(
+        application, "/ws/chat/", headers=[(b"origin", b"http://127.0.0.1:8000")]
+    )
+    await communicator.connect()
+    await communicator.disconnect()
+    assert gauge() == before
 
 
 def log_lines(caplog) -> list[str]:
