@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chat import events
+from chat.management.commands import serve
 from chat.tests.servers import run_python
 from config.metrics import RequestLogMiddleware
 
@@ -100,6 +101,17 @@ def test_an_invalid_allowed_address_stops_the_settings():
     )
     assert result.returncode != 0
     assert "METRICS_ALLOWED takes addresses or networks" in result.stderr
+
+
+def test_nginx_refuses_metrics_unless_configured(settings):
+    settings.METRICS_ALLOWED = ()
+    assert serve.metrics_access() == "    deny all;"
+    settings.METRICS_ALLOWED = (*LOCAL, ipaddress.ip_network("fd00::/8"))
+    assert serve.metrics_access().split("\n") == [
+        "    allow 127.0.0.1/32;",
+        "    allow fd00::/8;",
+        "    deny all;",
+    ]
 
 
 def published(kind: str, failed: bool = False) -> float:
