@@ -275,7 +275,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (*corsheaders_defaults.default_headers, "idempotency-key")
-CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
 
 # Who may read /metrics (config/metrics.py): addresses or networks, comma-separated. Default none:
 # a 403 for every client, and nginx refuses it on the public port with the same list.
