@@ -14,14 +14,19 @@ from django.http import Http404
 
 from chat import selectors
 from chat.events import EVENT_HANDLER, user_group
+from config import metrics
 
 # Close code for "not authenticated": 4000-4999 are the application's; 4401 mirrors HTTP 401.
 CLOSE_UNAUTHENTICATED = 4401
 # Typing frames beyond one per thread per interval are dropped, not relayed.
 TYPING_INTERVAL_SECONDS = 1.0
+# Sockets open in this process, on /metrics (config/metrics.py).
+OPEN_SOCKETS = metrics.open_sockets()
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    counted = False  # in OPEN_SOCKETS
+
     async def connect(self):
         self.user = self.scope.get("user")
         if self.user is None or not self.user.is_authenticated:
@@ -34,8 +39,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.last_typing: dict[int, float] = {}
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await self.accept()
+        OPEN_SOCKETS.inc()
+        self.counted = True
 
     async def disconnect(self, code):
+        if self.counted:
+            OPEN_SOCKETS.dec()
         if self.user is not None and self.user.is_authenticated:
             await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
 

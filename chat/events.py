@@ -28,6 +28,7 @@ from channels.layers import get_channel_layer
 from chat import selectors
 from chat.models import Message, Thread
 from chat.serializers import MessageSerializer, ThreadSerializer
+from config import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def send_to_users(deliveries: list[tuple[int, dict]]) -> None:
     try:
         _run(send_all)
     except Exception:
+        metrics.count_events(deliveries, failed=True)
         if not _LayerHealth.failing:
             logger.exception(
                 "Channel layer unavailable: live events are not delivered until it recovers; "
@@ -113,6 +115,7 @@ def send_to_users(deliveries: list[tuple[int, dict]]) -> None:
             )
         _LayerHealth.failing = True
         return
+    metrics.count_events(deliveries)
     if _LayerHealth.failing:
         logger.warning("Channel layer recovered: live events are delivered again.")
         _LayerHealth.failing = False

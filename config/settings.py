@@ -4,6 +4,7 @@ Production differs from local development by environment variables only; `.env.e
 documents each one. Variables already set in the process environment win over `.env`.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -76,7 +77,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that its headers are on every response, the JSON error pages included.
+    # First, so that it times the whole chain and logs the status the client gets (one line per
+    # request, with the request id nginx passes on; config/metrics.py).
+    "config.metrics.RequestLogMiddleware",
+    # Next, so that its headers are on every response, the JSON error pages included.
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.JsonApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -271,7 +275,18 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (*corsheaders_defaults.default_headers, "idempotency-key")
-CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
+
+# Who may read /metrics (config/metrics.py): addresses or networks, comma-separated. Default none:
+# a 403 for every client, and nginx refuses it on the public port with the same list.
+try:
+    METRICS_ALLOWED = tuple(
+        ipaddress.ip_network(item, strict=False) for item in env_list("METRICS_ALLOWED")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"METRICS_ALLOWED takes addresses or networks (10.0.0.0/8, ::1): {error}"
+    ) from None
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 PR_SET_PDEATHSIG = 1
@@ -73,8 +74,11 @@ class Supervisor:
         stop_timeout: float = 20,
         restart_delay: float = RESTART_DELAY_SECONDS,
         out=None,
+        on_exit: Callable[[int], None] | None = None,
     ):
         self.programs = programs
+        # Called with the pid of each program that exits while running (before its restart).
+        self.on_exit = on_exit
         self.stop_timeout = stop_timeout
         self.restart_delay = restart_delay
         self.out = out or sys.stdout.buffer
@@ -170,6 +174,8 @@ class Supervisor:
                 continue
             program.process.returncode = os.waitstatus_to_exitcode(status)
             self.kill_group(pid)  # workers its master left behind
+            if self.on_exit is not None:
+                self.on_exit(pid)
             quick = now - program.started_at < FAST_EXIT_SECONDS
             program.fast_exits = program.fast_exits + 1 if quick else 0
             if program.fast_exits >= CRASH_LOOP_EXITS:

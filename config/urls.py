@@ -1,4 +1,5 @@
-"""The URL map: the web client at /, REST API under /api/, schema and docs, health check, admin."""
+"""The URL map: the web client at /, REST API under /api/, schema and docs, health check,
+metrics, admin."""
 
 from django.contrib import admin
 from django.db import DatabaseError, connection
@@ -6,6 +7,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.metrics import metrics_view
 from web.views import index
 
 
@@ -21,6 +23,7 @@ def healthz(request):
 urlpatterns = [
     path("", index, name="web-index"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("accounts.urls")),

@@ -11,6 +11,11 @@ behind each choice.
 Without `REDIS_URL`, one uvicorn process serves HTTP and WebSocket, as before: with the in-memory
 channel layer an event reaches only the sockets of the process that sent it, so several processes
 would lose events.
+
+Metrics (config/metrics.py): with the topology, every worker writes its figures into
+`metrics/` in the run directory (`PROMETHEUS_MULTIPROC_DIR`, emptied at each start) and `/metrics`
+sums them; the supervisor drops the open-socket gauge of a uvicorn that died. nginx lets only
+`METRICS_ALLOWED` read `/metrics`. The one uvicorn process without Redis shows its own figures.
 """
 
 import getpass
@@ -21,6 +26,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
+from prometheus_client import multiprocess
 
 from config.supervisor import Program, Supervisor
 
@@ -56,6 +62,21 @@ def asgi_socket(run_dir: Path, number: int) -> Path:
     return run_dir / f"asgi-{number}.sock"
 
 
+def metrics_access() -> str:
+    """nginx's access rules for /metrics: METRICS_ALLOWED (parsed by the settings, so only
+    addresses and networks reach the file), then everyone else refused."""
+    rules = [f"allow {network};" for network in settings.METRICS_ALLOWED] + ["deny all;"]
+    return "\n".join(f"    {rule}" for rule in rules)
+
+
+def fresh_metrics_dir(run_dir: Path) -> Path:
+    """The multiprocess directory of one run: files left by an earlier run would be summed in."""
+    directory = run_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
+
+
 def render_nginx(
     run_dir: Path, *, listen: str, asgi_workers: int = 1, worker_processes: int | str = 1
 ) -> Path:
@@ -76,6 +97,7 @@ def render_nginx(
         "access_log": run_dir / "access.log",
         "static_root": Path(settings.STATIC_ROOT).resolve(),
         "client_max_body_size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        "metrics_access": metrics_access(),
     }
     (run_dir / "chat-locations.conf").write_text(render("chat-locations.conf.template", values))
     shutil.copyfile(TEMPLATES / "mime.types", run_dir / "mime.types")
@@ -151,7 +173,12 @@ class Command(BaseCommand):
             if wsgi_threads == 1
             else ["--worker-class=gthread", f"--threads={wsgi_threads}"]
         )
-        supervisor = Supervisor(self.programs(nginx, conf, run_dir, workers, wsgi, asgi_workers))
+        metrics_dir = fresh_metrics_dir(run_dir)
+        supervisor = Supervisor(
+            self.programs(nginx, conf, run_dir, workers, wsgi, asgi_workers, metrics_dir),
+            # A uvicorn that died: its open-socket gauge goes, its counts stay in the sums.
+            on_exit=lambda pid: multiprocess.mark_process_dead(pid, str(metrics_dir)),
+        )
         self.stdout.write(
             f"Serving on http://{listen}/: nginx in front, {workers} gunicorn "
             f"{wsgi[0].split('=')[1]} worker(s) for HTTP, {asgi_workers} uvicorn process(es) for "
@@ -162,9 +189,12 @@ class Command(BaseCommand):
         self.stdout.flush()
         sys.exit(supervisor.run())
 
-    def programs(self, nginx, conf, run_dir, workers, wsgi, asgi_workers) -> list[Program]:
+    def programs(
+        self, nginx, conf, run_dir, workers, wsgi, asgi_workers, metrics_dir
+    ) -> list[Program]:
         bin_dir = Path(sys.executable).parent
-        env = dict(os.environ)
+        # Each worker process writes its metrics there; /metrics sums them (config/metrics.py).
+        env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
         if int(env.get("NUM_PROXIES") or "0") < 1:
             # The workers see every request from nginx: the client's address is the one nginx
             # appends to X-Forwarded-For (per-IP rate limits count by it).
@@ -227,6 +257,8 @@ class Command(BaseCommand):
             f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database."
         )
         self.stdout.flush()
+        # One process: /metrics shows its own figures, kept in its memory.
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         uvicorn = str(Path(sys.executable).parent / "uvicorn")
         command = [
             uvicorn,
