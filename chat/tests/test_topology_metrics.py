@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect as ws_connect
 
 from chat.management.commands import serve
-from chat.tests.servers import Server, manage, redis_answers, server_env
+from tests.servers import Server, manage, redis_answers, server_env
 
 PASSWORD = "metrics-pass-4321"
 SCRAPER = "127.0.0.2"

@@ -19,8 +19,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from chat import events
 from chat.management.commands import serve
-from chat.tests.servers import run_python
 from config.metrics import RequestLogMiddleware
+from tests.servers import run_python
 
 LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
 
