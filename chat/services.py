@@ -2,7 +2,8 @@
 
 REST views, the admin and tests call the same functions, so every entry point validates, locks
 and notifies alike. Each writes in one transaction, so nothing is ever half-written, and
-publishes its live events (`chat.events`) only once that transaction has committed. What is
+publishes its live events (`chat.events`, through `publish`) only once that transaction has
+committed. What is
 stored only for speed (message counts, the participants' copy of `Thread.updated`) is kept by
 the database itself (`chat.triggers`), not here.
 """
@@ -24,6 +25,11 @@ from common.errors import Conflict
 
 # Earlier texts kept per message: the history an edit leaves, not an archive.
 HISTORY_KEPT = 100
+
+
+def publish(event, *args, **fields) -> None:
+    """Send a live event (`chat.events`) once the current transaction has committed."""
+    transaction.on_commit(partial(event, *args, **fields))
 
 
 @transaction.atomic
@@ -52,7 +58,7 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
             )
     except IntegrityError:
         return pair.get(), False
-    transaction.on_commit(partial(events.thread_created, thread))
+    publish(events.thread_created, thread)
     return thread, True
 
 
@@ -65,9 +71,7 @@ def thread_delete(*, thread: Thread) -> None:
     if not Thread.objects.select_for_update().filter(pk=thread_id).exists():
         return
     thread.delete()
-    transaction.on_commit(
-        partial(events.thread_deleted, thread_id=thread_id, participant_ids=participant_ids)
-    )
+    publish(events.thread_deleted, thread_id=thread_id, participant_ids=participant_ids)
 
 
 @transaction.atomic
@@ -104,7 +108,7 @@ def message_send(
         idempotency_key=idempotency_key or "",
     )
     message.save(force_insert=True)
-    transaction.on_commit(partial(events.message_created, message))
+    publish(events.message_created, message)
     return message, True
 
 
@@ -116,13 +120,11 @@ def message_mark_read(*, message: Message, user) -> Message:
     if not message.is_read:
         Message.objects.filter(pk=message.pk).update(is_read=True)
         message.is_read = True
-        transaction.on_commit(
-            partial(
-                events.messages_read,
-                thread_id=message.thread_id,
-                participant_ids=(message.sender_id, message.recipient_id),
-                message_ids=[message.pk],
-            )
+        publish(
+            events.messages_read,
+            thread_id=message.thread_id,
+            participant_ids=(message.sender_id, message.recipient_id),
+            message_ids=[message.pk],
         )
     return message
 
@@ -141,13 +143,11 @@ def thread_mark_read(*, thread: Thread, user) -> list[int]:
         # Bounded by the last id seen rather than listing every id: no parameter limit, and a
         # message that arrived since (a higher id) stays unread until it is seen.
         unread.filter(id__lte=marked_ids[-1]).update(is_read=True)
-        transaction.on_commit(
-            partial(
-                events.messages_read,
-                thread_id=thread.pk,
-                participant_ids=(thread.user_low_id, thread.user_high_id),
-                message_ids=marked_ids,
-            )
+        publish(
+            events.messages_read,
+            thread_id=thread.pk,
+            participant_ids=(thread.user_low_id, thread.user_high_id),
+            message_ids=marked_ids,
         )
     return marked_ids
 
@@ -173,13 +173,11 @@ def message_mark_unread(*, message: Message, user) -> list[int]:
     marked_ids = list(changing.order_by("id").values_list("id", flat=True))
     if marked_ids:
         Message.objects.filter(pk__in=marked_ids).update(is_read=False)
-        transaction.on_commit(
-            partial(
-                events.messages_unread,
-                thread_id=message.thread_id,
-                participant_ids=(message.sender_id, message.recipient_id),
-                message_ids=marked_ids,
-            )
+        publish(
+            events.messages_unread,
+            thread_id=message.thread_id,
+            participant_ids=(message.sender_id, message.recipient_id),
+            message_ids=marked_ids,
         )
     return marked_ids
 
@@ -219,7 +217,7 @@ def message_edit(*, message: Message, user, text: str) -> Message:
         kept.filter(id__lt=oldest_kept).delete()
     message.text, message.edited = text, now
     message.save(update_fields=["text", "edited"])
-    transaction.on_commit(partial(events.message_updated, message))
+    publish(events.message_updated, message)
     return message
 
 
@@ -237,14 +235,12 @@ def message_delete_for_everyone(*, message: Message, user=None) -> None:
         raise PermissionDenied("The time to delete this message for everyone has passed.")
     Message.objects.filter(pk=message.pk).update(deleted=True, text="")
     MessageEdit.objects.filter(message=message).delete()
-    transaction.on_commit(
-        partial(
-            events.message_deleted,
-            thread_id=message.thread_id,
-            message_id=message.pk,
-            scope="everyone",
-            user_ids=(message.sender_id, message.recipient_id),
-        )
+    publish(
+        events.message_deleted,
+        thread_id=message.thread_id,
+        message_id=message.pk,
+        scope="everyone",
+        user_ids=(message.sender_id, message.recipient_id),
     )
 
 
@@ -263,22 +259,18 @@ def message_hide(*, message: Message, user) -> None:
         and Message.objects.filter(pk=message.pk, is_read=False).update(is_read=True) > 0
     )
     if read_now:
-        transaction.on_commit(
-            partial(
-                events.messages_read,
-                thread_id=message.thread_id,
-                participant_ids=(message.sender_id, message.recipient_id),
-                message_ids=[message.pk],
-            )
-        )
-    transaction.on_commit(
-        partial(
-            events.message_deleted,
+        publish(
+            events.messages_read,
             thread_id=message.thread_id,
-            message_id=message.pk,
-            scope="me",
-            user_ids=(user.pk,),
+            participant_ids=(message.sender_id, message.recipient_id),
+            message_ids=[message.pk],
         )
+    publish(
+        events.message_deleted,
+        thread_id=message.thread_id,
+        message_id=message.pk,
+        scope="me",
+        user_ids=(user.pk,),
     )
 
 
@@ -301,20 +293,16 @@ def thread_clear(*, thread: Thread, user) -> int:
     )
     if read_now:
         Message.objects.filter(pk__in=read_now).update(is_read=True)
-        transaction.on_commit(
-            partial(
-                events.messages_read,
-                thread_id=thread.pk,
-                participant_ids=(thread.user_low_id, thread.user_high_id),
-                message_ids=read_now,
-            )
+        publish(
+            events.messages_read,
+            thread_id=thread.pk,
+            participant_ids=(thread.user_low_id, thread.user_high_id),
+            message_ids=read_now,
         )
     seat.cleared_through = newest
     seat.save(update_fields=["cleared_through"])
     hidden.filter(message_id__lte=newest).delete()  # the bound hides them now
-    transaction.on_commit(
-        partial(events.thread_cleared, thread_id=thread.pk, user_id=user.pk, through=newest)
-    )
+    publish(events.thread_cleared, thread_id=thread.pk, user_id=user.pk, through=newest)
     return cleared
 
 
@@ -349,13 +337,11 @@ def messages_set_read(*, messages, is_read: bool) -> int:
     changed = changing.update(is_read=is_read)
     announce = events.messages_read if is_read else events.messages_unread
     for (thread_id, *participant_ids), message_ids in by_thread.items():
-        transaction.on_commit(
-            partial(
-                announce,
-                thread_id=thread_id,
-                participant_ids=tuple(participant_ids),
-                message_ids=message_ids,
-            )
+        publish(
+            announce,
+            thread_id=thread_id,
+            participant_ids=tuple(participant_ids),
+            message_ids=message_ids,
         )
     return changed
 
