@@ -171,15 +171,28 @@ def message_mark_unread(*, message: Message, user) -> list[int]:
         .select_for_update()
     )
     marked_ids = list(changing.order_by("id").values_list("id", flat=True))
-    if marked_ids:
-        Message.objects.filter(pk__in=marked_ids).update(is_read=False)
-        publish(
-            events.messages_unread,
-            thread_id=message.thread_id,
-            participant_ids=(message.sender_id, message.recipient_id),
-            message_ids=marked_ids,
-        )
+    _set_read_flag(
+        marked_ids,
+        is_read=False,
+        thread_id=message.thread_id,
+        participant_ids=(message.sender_id, message.recipient_id),
+    )
     return marked_ids
+
+
+def _set_read_flag(
+    message_ids: list[int], *, is_read: bool, thread_id: int, participant_ids: tuple[int, int]
+) -> None:
+    """Set these messages' read flag and tell both participants once the transaction commits."""
+    if not message_ids:
+        return
+    Message.objects.filter(pk__in=message_ids).update(is_read=is_read)
+    publish(
+        events.messages_read if is_read else events.messages_unread,
+        thread_id=thread_id,
+        participant_ids=participant_ids,
+        message_ids=message_ids,
+    )
 
 
 def edit_window_open(message: Message) -> bool:
@@ -291,14 +304,12 @@ def thread_clear(*, thread: Thread, user) -> int:
     read_now = list(
         visible.filter(recipient=user, is_read=False).order_by("id").values_list("id", flat=True)
     )
-    if read_now:
-        Message.objects.filter(pk__in=read_now).update(is_read=True)
-        publish(
-            events.messages_read,
-            thread_id=thread.pk,
-            participant_ids=(thread.user_low_id, thread.user_high_id),
-            message_ids=read_now,
-        )
+    _set_read_flag(
+        read_now,
+        is_read=True,
+        thread_id=thread.pk,
+        participant_ids=(thread.user_low_id, thread.user_high_id),
+    )
     seat.cleared_through = newest
     seat.save(update_fields=["cleared_through"])
     hidden.filter(message_id__lte=newest).delete()  # the bound hides them now
