@@ -72,6 +72,9 @@ class Participant(models.Model):
     # than a row per message, so that reading a cleared thread starts at its first visible
     # message instead of walking past everything it hides.
     cleared_through = models.BigIntegerField(default=0, db_default=0)
+    # Muted for this user: no notifications (events still flow), until `muted_until` if set.
+    muted = models.BooleanField(default=False, db_default=False)
+    muted_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -191,3 +194,78 @@ class ThreadMessageCount(models.Model):
 
     def __str__(self) -> str:
         return f"thread {self.thread_id}: {self.messages} messages"
+
+
+class Report(models.Model):
+    """A recipient's report of a message, with a copy of the message as it was when reported:
+    an edit or a deletion afterwards (even of the whole thread) changes nothing an operator
+    reviews."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam"
+        HARASSMENT = "harassment"
+        INAPPROPRIATE = "inappropriate"
+        OTHER = "other"
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        DISMISSED = "dismissed"
+        ACTIONED = "actioned"
+
+    # SET_NULL: deleting the thread (or the message's sender) must not take the report with it.
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="reports_received",
+    )
+    thread_id_reported = models.BigIntegerField()
+    message_id_reported = models.BigIntegerField()
+    text = models.TextField(max_length=4096, blank=True)
+    message_created = models.DateTimeField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    comment = models.TextField(max_length=1000, blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    handled = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "message_id_reported"], name="report_once_per_reporter"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "-created"], name="report_queue")]
+
+    def __str__(self) -> str:
+        return f"report #{self.pk} of message #{self.message_id_reported} ({self.reason})"
+
+
+class PresenceSocket(models.Model):
+    """One open WebSocket, or one that closed less than `PRESENCE_GRACE` seconds ago: a user is
+    online while any of their rows has not expired (chat/presence.py). In the database rather
+    than in one process's memory, so that every worker sees every socket; a worker refreshes
+    its rows' `expires` while it lives, so the rows of a worker that died expire on their own."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The process holding the socket; empty once it closed (then nobody refreshes it).
+    worker = models.CharField(max_length=64, blank=True, db_index=True)
+    seen = models.DateTimeField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires"], name="presence_user_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.user} until {self.expires:%H:%M:%S}"
