@@ -13,9 +13,10 @@ measured in turn, in interleaved rounds, so that other load on the machine falls
 - floor: a bare Django + DRF + Simple JWT authenticated no-op on `gunicorn -w 2` (bench/floor/),
   what the framework costs before any of this service's code.
 The four searches of `make bench` (a common word, a prefix, two words, one thread) run on serve
-and the floor. Then 16 writers post through each serve variant for --post-seconds (every 201 must be a row),
-and WebSocket pairs time POST -> `message.created` on the other participant's socket through
-serve's public port. Writes bench/data/topology.json and a Markdown report (--output).
+and the floor. Then 16 writers post through each serve variant for --post-seconds (every 201
+must be a row), and WebSocket pairs time POST -> `message.created` on the other participant's
+socket through serve's public port. Writes bench/data/topology.json and a Markdown report
+(--output).
 """
 
 import argparse
