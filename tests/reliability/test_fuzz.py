@@ -62,6 +62,7 @@ def fuzz_world(db, settings, keep_connection_across_requests):
         },
         thread_id=[with_bob.pk, with_carol.pk],
         message_id=[message.pk for message in messages],
+        user_id=[bob.pk, carol.pk],
     )
     yield world
     world.clear()
