@@ -1,9 +1,11 @@
-"""Reads of users, and of who blocks whom."""
+"""Reads of users, of their own settings, and of who blocks whom."""
+
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from accounts.models import Block
+from accounts.models import Block, Profile
 
 User = get_user_model()
 
@@ -22,3 +24,21 @@ def blocked(*, user_id: int, other_id: int) -> bool:
     return Block.objects.filter(
         Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
     ).exists()
+
+
+@dataclass(slots=True, frozen=True)
+class OwnProfile:
+    """A user as they see themselves: who they are, and their settings."""
+
+    id: int
+    username: str
+    show_presence: bool
+
+
+def own_profile(*, user, profile: Profile | None = None) -> OwnProfile:
+    """The user's own view of themselves; reads their `Profile` unless given (no row: the
+    defaults)."""
+    if profile is None:
+        profile = Profile.objects.filter(user_id=user.pk).only("show_presence").first()
+    show_presence = True if profile is None else profile.show_presence
+    return OwnProfile(id=user.pk, username=user.username, show_presence=show_presence)

@@ -1,4 +1,4 @@
-"""Registration, JWT tokens, logout, and user lookup."""
+"""Registration, JWT tokens, logout, user lookup, and the caller's own settings."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -9,16 +9,18 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.selectors import users_search
+from accounts.selectors import own_profile, users_search
 from accounts.serializers import (
     LogoutSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
     RegisterSerializer,
     TokenRefreshSerializer,
     TokenVerifySerializer,
     UserSearchQuerySerializer,
     UserSerializer,
 )
-from accounts.services import user_register
+from accounts.services import profile_set_show_presence, user_register
 from config.throttles import LoginRateThrottle, RefreshRateThrottle, RegisterRateThrottle
 
 
@@ -77,6 +79,17 @@ class UserListView(generics.ListAPIView):
 
 
 class MeView(APIView):
-    @extend_schema(responses=UserSerializer)
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(MeSerializer(own_profile(user=request.user)).data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)
+    def patch(self, request):
+        data = MeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "show_presence" not in data.validated_data:
+            return self.get(request)
+        profile = profile_set_show_presence(
+            user=request.user, show_presence=data.validated_data["show_presence"]
+        )
+        return Response(MeSerializer(own_profile(user=request.user, profile=profile)).data)

@@ -20,6 +20,14 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self):
+        from accounts.signals import presence_visibility_changed
+        from chat import presence
+
         # Around every `migrate` (chat/triggers.py says why).
         pre_migrate.connect(drop_triggers, sender=self)
         post_migrate.connect(install_triggers, sender=self)
+        # accounts knows nothing of chat: it says when a user hides or shows their presence, and
+        # chat tells that user's partners.
+        presence_visibility_changed.connect(
+            presence.visibility_changed, dispatch_uid="chat.presence.visibility_changed"
+        )

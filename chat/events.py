@@ -27,7 +27,8 @@ from channels.layers import get_channel_layer
 
 from chat import selectors
 from chat.models import Message, Thread
-from chat.serializers import MessageSerializer, ThreadSerializer
+from chat.queries import PresenceView
+from chat.serializers import MessageSerializer, PresenceSerializer, ThreadSerializer
 from config import metrics
 
 logger = logging.getLogger(__name__)
@@ -253,3 +254,13 @@ def thread_deleted(*, thread_id: int, participant_ids: tuple[int, int]) -> None:
             for user_id in participant_ids
         ]
     )
+
+
+def presence_changed(*, user_id: int, presence: PresenceView, hidden_too: bool = False) -> None:
+    """`user_id` came online, went offline, or changed whether they show it: to the users who
+    share a thread with them and have a socket open, not across a block, and not at all while
+    they hide their presence, unless `hidden_too` (they have just hidden it, and everyone who
+    saw them online must now see them offline). One query finds them, however many threads."""
+    audience = selectors.presence_audience(user_id=user_id, hidden_too=hidden_too)
+    event = {"type": "presence", "user": user_id} | PresenceSerializer(presence).data
+    send_to_users([(partner_id, event) for partner_id in audience])

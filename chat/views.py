@@ -20,6 +20,7 @@ from chat.serializers import (
     MessageEditSerializer,
     MessagePageQuerySerializer,
     MessageSerializer,
+    PresenceSerializer,
     SearchQuerySerializer,
     SearchResultSerializer,
     SubjectUserQuerySerializer,
@@ -278,3 +279,19 @@ class MessageUnreadView(generics.GenericAPIView):
         message = selectors.message_for_participant(user=request.user, message_id=message_id)
         marked_ids = services.message_mark_unread(message=message, user=request.user)
         return Response({"marked": len(marked_ids)})
+
+
+class UserPresenceView(generics.GenericAPIView):
+    serializer_class = PresenceSerializer
+
+    @extend_schema(
+        responses={
+            200: PresenceSerializer,
+            404: OpenApiResponse(
+                description="No such user among those who share a thread with the caller."
+            ),
+        }
+    )
+    def get(self, request, user_id: int):
+        presence = selectors.presence_for_user(caller=request.user, user_id=user_id)
+        return Response(PresenceSerializer(presence).data)

@@ -19,8 +19,8 @@ def test_creates_a_thread_with_one_id_and_answers_201(client_for, alice, bob):
     thread = Thread.objects.get()
     assert body["id"] == thread.pk
     assert body["participants"] == [
-        {"id": alice.pk, "username": "alice"},
-        {"id": bob.pk, "username": "bob"},
+        {"id": alice.pk, "username": "alice", "online": False, "last_seen": None},
+        {"id": bob.pk, "username": "bob", "online": False, "last_seen": None},
     ]
     assert body["last_message"] is None
     assert body["unread_count"] == 0

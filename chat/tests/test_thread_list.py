@@ -84,8 +84,8 @@ def test_each_entry_has_its_last_message_and_the_callers_unread_count(
     assert alice_view[quiet.pk]["last_message"] is None
     assert alice_view[quiet.pk]["unread_count"] == 0
     assert alice_view[thread.pk]["participants"] == [
-        {"id": alice.pk, "username": "alice"},
-        {"id": bob.pk, "username": "bob"},
+        {"id": alice.pk, "username": "alice", "online": False, "last_seen": None},
+        {"id": bob.pk, "username": "bob", "online": False, "last_seen": None},
     ]
 
 
@@ -240,8 +240,9 @@ def test_query_count_does_not_grow_with_threads_or_messages(
 ):
     _threads_with_messages(alice, threads, messages_each)
     client = client_for(alice)
-    # 1 the caller (JWT), 2 count of the caller's threads, 3 the page: threads with both users,
-    # last message and the caller's unread count in each, in one statement.
+    # 1 the caller (JWT), 2 count of the caller's threads, 3 the page: threads with both users
+    # and their presence (as the caller may see it), last message and the caller's unread count
+    # in each, in one statement.
     with django_assert_num_queries(3):
         response = client.get(URL)
     assert len(response.json()["results"]) == min(threads, 20)

@@ -1,0 +1,12 @@
+"""Signals that accounts sends, so that other apps can react to a change here without accounts
+knowing them (dependencies point one way: chat imports accounts, never the reverse).
+
+`presence_visibility_changed`: a user's `Profile.show_presence` changed, and the change has
+committed. Keyword arguments: `user_id` (int) and `show_presence` (the new value). chat connects
+to it (`ChatConfig.ready`) to tell the user's partners: hiding presence announces them offline,
+showing it announces what they are now.
+"""
+
+from django.dispatch import Signal
+
+presence_visibility_changed = Signal()
