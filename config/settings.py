@@ -157,7 +157,11 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # A prefix of its own lets several deployments (or test runs) share one Redis.
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A socket's receive blocks in Redis for 5 s at a time (channels_redis's
+                # BZPOPMIN), and redis-py 8 gives up on a reply after 5 s by default: every
+                # socket without an event for 5 s died with a TimeoutError. A longer read
+                # timeout keeps them, and still notices a Redis that stopped answering.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "chat"),
             },
         }
