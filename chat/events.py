@@ -5,6 +5,8 @@ rollback took back. Each event type has one builder here; payloads use the REST 
 serializers, so a `message.created` frame carries exactly the Message that `GET .../messages/`
 returns. Events about messages carry the receiving user's unread counts, in all
 (`unread_count`) and in the thread (`thread_unread_count`), so that badges need no request.
+`presence` comes from `chat.presence` rather than from a service: sockets opening and closing,
+and the sweep of expired ones, are its writes.
 
 The channel layer is best-effort: if it is down (Redis stopped), the write has already committed
 and clients catch up through REST, so a failure is logged (once, until the layer recovers) and

@@ -2,7 +2,8 @@
 
 Every read of a thread or message on behalf of a user goes through `thread_for_participant` or
 `message_for_participant`; a thread the user does not take part in is a 404, exactly like one
-that does not exist, so no caller can learn of other people's conversations.
+that does not exist, so no caller can learn of other people's conversations. Presence has its
+own, `presence_for_user`: only oneself and the people one shares a thread with.
 """
 
 from django.contrib.auth import get_user_model
