@@ -1,11 +1,13 @@
-"""Reads of users, and of who blocks whom."""
+"""Reads of users, of their own settings, and of who blocks whom."""
+
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Block
+from accounts.models import Block, Profile
 from common.fields import MAX_ID
 
 User = get_user_model()
@@ -46,3 +48,21 @@ def blocked(*, user_id: int, other_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(BLOCKED_SQL, [user_id, other_id, other_id, user_id])
         return cursor.fetchone() is not None
+
+
+@dataclass(slots=True, frozen=True)
+class OwnProfile:
+    """A user as they see themselves: who they are, and their settings."""
+
+    id: int
+    username: str
+    show_presence: bool
+
+
+def own_profile(*, user, profile: Profile | None = None) -> OwnProfile:
+    """The user's own view of themselves; reads their `Profile` unless given (no row: the
+    defaults)."""
+    if profile is None:
+        profile = Profile.objects.filter(user_id=user.pk).only("show_presence").first()
+    show_presence = True if profile is None else profile.show_presence
+    return OwnProfile(id=user.pk, username=user.username, show_presence=show_presence)

@@ -1,5 +1,7 @@
 """The User representation, and the input serializers of the account endpoints."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
@@ -10,7 +12,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
-from common.fields import StringField
+from common.fields import StrictBooleanField, StringField
 from common.representation import OutputSerializer
 
 User = get_user_model()
@@ -21,6 +23,39 @@ class UserSerializer(OutputSerializer):
 
     id = serializers.IntegerField()
     username = serializers.CharField()
+
+
+class MeSerializer(UserSerializer):
+    """The caller as they see themselves (`GET/PATCH /api/users/me/`): the User, and their
+    settings."""
+
+    show_presence = serializers.BooleanField(
+        help_text="Whether the users who share a thread with you see you online and when you "
+        "were last seen; false: always offline with last_seen null, to everyone."
+    )
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """What `PATCH /api/users/me/` may change. Any other field is a 400 naming it: a client that
+    believes it changed something it cannot change has a bug it should hear about."""
+
+    show_presence = StrictBooleanField(required=False)
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                str(name): ["Unknown field; only show_presence can be changed."]
+                for name in data
+                if name not in self.fields
+            }
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**unknown, **error.detail}) from None
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return attrs
 
 
 class RegisterSerializer(serializers.Serializer):

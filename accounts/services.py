@@ -1,4 +1,7 @@
-"""Writes for accounts: registration, blocks, deactivation."""
+"""Writes for accounts: registration, blocks, deactivation, and the presence setting of a
+profile."""
+
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -6,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import Block
+from accounts.models import Block, Profile
+from accounts.signals import block_changed, presence_visibility_changed
 
 User = get_user_model()
 
@@ -35,13 +39,19 @@ def user_block(*, user, other) -> None:
     if user.pk == other.pk:
         raise ValidationError({"user": ["You cannot block yourself."]})
     Block.objects.bulk_create([Block(blocker=user, blocked=other)], ignore_conflicts=True)
+    _block_changed(user, other)
 
 
 def user_unblock(*, user, other) -> None:
     """`user` no longer blocks `other`; unblocking someone not blocked changes nothing."""
     if user.pk == other.pk:
         raise ValidationError({"user": ["You cannot block yourself."]})
-    Block.objects.filter(blocker=user, blocked=other).delete()
+    if Block.objects.filter(blocker=user, blocked=other).delete()[0]:
+        _block_changed(user, other)
+
+
+def _block_changed(user, other) -> None:
+    transaction.on_commit(partial(block_changed.send, sender=Block, user_ids=(user.pk, other.pk)))
 
 
 @transaction.atomic
@@ -55,3 +65,24 @@ def user_deactivate(*, user) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+
+
+@transaction.atomic
+def profile_set_show_presence(*, user, show_presence: bool) -> Profile:
+    """Whether `user` shares their presence. A change sends `presence_visibility_changed` once
+    it has committed (accounts.signals), so that the user's partners hear of it; setting the
+    value the profile already has sends nothing."""
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    if profile.show_presence == show_presence:
+        return profile
+    profile.show_presence = show_presence
+    profile.save(update_fields=["show_presence"])
+    transaction.on_commit(
+        partial(
+            presence_visibility_changed.send,
+            sender=Profile,
+            user_id=user.pk,
+            show_presence=show_presence,
+        )
+    )
+    return profile

@@ -1,4 +1,4 @@
-"""Registration, JWT tokens, logout, user lookup, and blocks."""
+"""Registration, JWT tokens, logout, user lookup, the caller's own settings, and blocks."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -9,16 +9,23 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.selectors import blocked_users, user_by_id, users_search
+from accounts.selectors import blocked_users, own_profile, user_by_id, users_search
 from accounts.serializers import (
     LogoutSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
     RegisterSerializer,
     TokenRefreshSerializer,
     TokenVerifySerializer,
     UserSearchQuerySerializer,
     UserSerializer,
 )
-from accounts.services import user_block, user_register, user_unblock
+from accounts.services import (
+    profile_set_show_presence,
+    user_block,
+    user_register,
+    user_unblock,
+)
 from config.throttles import LoginRateThrottle, RefreshRateThrottle, RegisterRateThrottle
 
 
@@ -77,9 +84,20 @@ class UserListView(generics.ListAPIView):
 
 
 class MeView(APIView):
-    @extend_schema(responses=UserSerializer)
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(MeSerializer(own_profile(user=request.user)).data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)
+    def patch(self, request):
+        data = MeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "show_presence" not in data.validated_data:
+            return self.get(request)
+        profile = profile_set_show_presence(
+            user=request.user, show_presence=data.validated_data["show_presence"]
+        )
+        return Response(MeSerializer(own_profile(user=request.user, profile=profile)).data)
 
 
 NO_USER = OpenApiResponse(description="No user has this id.")

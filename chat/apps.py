@@ -30,7 +30,16 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self):
+        from accounts.signals import block_changed, presence_visibility_changed
+        from chat import presence
+
         # Around every `migrate` (chat/triggers.py says why).
         pre_migrate.connect(drop_triggers, sender=self)
         post_migrate.connect(install_triggers, sender=self)
         post_save.connect(close_sockets_of_deactivated, sender=settings.AUTH_USER_MODEL)
+        # accounts knows nothing of chat: it says when a user hides or shows their presence, and
+        # chat tells that user's partners.
+        presence_visibility_changed.connect(
+            presence.visibility_changed, dispatch_uid="chat.presence.visibility_changed"
+        )
+        block_changed.connect(presence.block_changed, dispatch_uid="chat.presence.block_changed")

@@ -2,7 +2,8 @@
 
 Each socket joins its user's group (`chat.events.user_group`); services publish to both
 participants' groups after a write commits. From the client it takes `typing` and `ping`;
-anything else is answered with an error frame and the socket stays open.
+anything else is answered with an error frame and the socket stays open. Each socket is counted
+for presence (`chat.presence`) from before it is accepted until it closes.
 """
 
 import json
@@ -13,7 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from accounts.selectors import blocked
-from chat import selectors
+from chat import presence, selectors
 from chat.events import EVENT_HANDLER, user_group
 from config import metrics
 
@@ -27,6 +28,7 @@ OPEN_SOCKETS = metrics.open_sockets()
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     counted = False  # in OPEN_SOCKETS
+    keeper: presence.Keeper | None = None  # counts this socket for presence
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -39,6 +41,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.token_expires_at = self.scope["token_expires_at"]
         self.last_typing: dict[int, float] = {}
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        # Counted before the handshake completes, so that once a client sees its socket open,
+        # its partners have been told it is online.
+        self.keeper = presence.keeper()
+        await self.keeper.opened(user_id=self.user.pk, channel_name=self.channel_name)
         await self.accept()
         OPEN_SOCKETS.inc()
         self.counted = True
@@ -48,6 +54,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             OPEN_SOCKETS.dec()
         if self.user is not None and self.user.is_authenticated:
             await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+        if self.keeper is not None:
+            await self.keeper.closed(channel_name=self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None:

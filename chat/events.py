@@ -5,6 +5,8 @@ rollback took back. Each event type has one builder here; payloads use the REST 
 serializers, so a `message.created` frame carries exactly the Message that `GET .../messages/`
 returns. Events about messages carry the receiving user's unread counts, in all
 (`unread_count`) and in the thread (`thread_unread_count`), so that badges need no request.
+`presence` comes from `chat.presence` rather than from a service: sockets opening and closing,
+and the sweep of expired ones, are its writes.
 
 The channel layer is best-effort: if it is down (Redis stopped), the write has already committed
 and clients catch up through REST, so a failure is logged (once, until the layer recovers) and
@@ -27,7 +29,8 @@ from channels.layers import get_channel_layer
 
 from chat import selectors
 from chat.models import Message, Thread
-from chat.serializers import MessageSerializer, ThreadSerializer
+from chat.queries import PresenceView
+from chat.serializers import MessageSerializer, PresenceSerializer, ThreadSerializer
 from config import metrics
 
 logger = logging.getLogger(__name__)
@@ -271,3 +274,26 @@ def sockets_closed(*, user_id: int) -> None:
         _run(close_all)
     except Exception:
         logger.exception("Could not close the sockets of deactivated user %s.", user_id)
+
+
+def presence_changed(*, user_id: int, presence: PresenceView, hidden_too: bool = False) -> None:
+    """`user_id` came online, went offline, or changed whether they show it: to the users who
+    share a thread with them and have a socket open, not across a block, and not at all while
+    they hide their presence, unless `hidden_too` (they have just hidden it, and everyone who
+    saw them online must now see them offline). One query finds them, however many threads."""
+    audience = selectors.presence_audience(user_id=user_id, hidden_too=hidden_too)
+    event = {"type": "presence", "user": user_id} | PresenceSerializer(presence).data
+    send_to_users([(partner_id, event) for partner_id in audience])
+
+
+def presence_across_block(*, user_ids: tuple[int, int]) -> None:
+    """A block between two users began or ended: each sees the other's presence as they may now,
+    offline with no `last_seen` while it stands (as for someone who hides it, so a block shows as
+    nothing more), what the other is on its end."""
+    deliveries = []
+    for viewer_id, user_id in (user_ids, user_ids[::-1]):
+        presence = selectors.presence_seen_by(viewer_id=viewer_id, user_id=user_id)
+        if presence is not None:
+            event = {"type": "presence", "user": user_id} | PresenceSerializer(presence).data
+            deliveries.append((viewer_id, event))
+    send_to_users(deliveries)

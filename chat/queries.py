@@ -8,6 +8,10 @@ disagree. Rows are mapped by column name, and table names come from the models' 
 Why SQL here and not the ORM: building these queries with the ORM cost more than running them,
 and building model instances for a page cost more than all of its queries (bench/RESULTS.md).
 Access checks stay in `chat.selectors`; this module only reads what it is asked for.
+
+Presence is read here too: a participant's `online` and `last_seen` as the caller may see them
+come with the thread in the same statement, and `visible_presence` is the one rule that hides
+them (a block either way, or `show_presence` off).
 """
 
 from dataclasses import dataclass
@@ -15,8 +19,17 @@ from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 
-from chat.models import HiddenMessage, Message, Participant, Thread, ThreadMessageCount
+from accounts.models import Block, Profile
+from chat.models import (
+    HiddenMessage,
+    Message,
+    Participant,
+    PresenceSocket,
+    Thread,
+    ThreadMessageCount,
+)
 
 USER = get_user_model()._meta.db_table
 THREAD = Thread._meta.db_table
@@ -24,12 +37,32 @@ PARTICIPANT = Participant._meta.db_table
 MESSAGE = Message._meta.db_table
 MESSAGE_COUNT = ThreadMessageCount._meta.db_table
 HIDDEN = HiddenMessage._meta.db_table
+PROFILE = Profile._meta.db_table
+BLOCK = Block._meta.db_table
+PRESENCE = PresenceSocket._meta.db_table
 
 
 @dataclass(slots=True, frozen=True)
-class UserView:
+class PresenceView:
+    """Whether a user is online, and when they were last (to the minute), as one caller may see
+    it: `last_seen` is null while online, and both are hidden (offline, null) across a block or
+    when the user does not show their presence."""
+
+    online: bool
+    last_seen: datetime | None
+
+
+OFFLINE_UNKNOWN = PresenceView(online=False, last_seen=None)
+
+
+@dataclass(slots=True, frozen=True)
+class ParticipantView:
+    """A participant of a thread, with their presence as the caller may see it."""
+
     id: int
     username: str
+    online: bool
+    last_seen: datetime | None
 
 
 @dataclass(slots=True, frozen=True)
@@ -51,13 +84,11 @@ class ThreadView:
     id: int
     created: datetime
     updated: datetime
-    participants: tuple[UserView, UserView]
+    participants: tuple[ParticipantView, ParticipantView]
     last_message: MessageView | None
     unread_count: int
-    muted_until: (
-        datetime | None
-    )  # the caller's mute, if it ends; None with `muted` is "until unmuted"
-    muted: bool
+    muted: bool  # by the caller, and not run out
+    muted_until: datetime | None  # when the caller's mute ends; None: until unmuted, or not muted
 
 
 def db_datetime(value) -> datetime:
@@ -116,6 +147,31 @@ def message_from_row(row: dict, prefix: str = "") -> MessageView | None:
     )
 
 
+def visible_presence(shown, blocked, online, last_seen) -> tuple[bool, datetime | None]:
+    """(online, last_seen) as a caller may see them, from the raw columns: `shown` is the
+    user's `show_presence` (NULL: no profile, the default, shown), `blocked` whether either of
+    the two blocks the other, `online` whether the user has a socket row that has not expired,
+    and `last_seen` their profile's. A tuple, not a `PresenceView`: a page maps 40 of them, and
+    building frozen dataclasses was most of the cost."""
+    if (shown is not None and not shown) or blocked:
+        return False, None
+    if online:
+        return True, None
+    return False, None if last_seen is None else db_datetime(last_seen)
+
+
+def participant_from_row(row: dict, prefix: str, viewer_id: int) -> ParticipantView:
+    user_id = row[prefix + "id"]
+    online, last_seen = visible_presence(
+        row[prefix + "shown"],
+        # Nobody blocks themselves: the caller's own entry is never hidden by a block.
+        row["blocked"] and user_id != viewer_id,
+        row[prefix + "online"],
+        row[prefix + "last_seen"],
+    )
+    return ParticipantView(user_id, row[prefix + "username"], online, last_seen)
+
+
 def thread_from_row(row: dict) -> ThreadView:
     muted_until = None if row["muted_until"] is None else db_datetime(row["muted_until"])
     # A mute that has run out is no mute: nothing has to wake up to end it.
@@ -125,8 +181,8 @@ def thread_from_row(row: dict) -> ThreadView:
         created=db_datetime(row["created"]),
         updated=db_datetime(row["updated"]),
         participants=(
-            UserView(row["low_id"], row["low_username"]),
-            UserView(row["high_id"], row["high_username"]),
+            participant_from_row(row, "low_", row["viewer_id"]),
+            participant_from_row(row, "high_", row["viewer_id"]),
         ),
         last_message=message_from_row(row, prefix="last_"),
         unread_count=row["unread_count"],
@@ -143,14 +199,44 @@ def visible_to_participant(m: str, p: str = "p") -> str:
     return f"{m}.id > {p}.cleared_through AND NOT EXISTS ({hidden})"
 
 
-# A thread as the participant `p.user_id` sees it, in one statement: both users, the last
-# message (one seek in `message_thread_newest`) and the caller's unread count in it (one seek in
-# the partial index `message_unread_by_recipient`). The list reads its page in order off
+def db_now() -> object:
+    """The current time as a query parameter compared with stored datetimes (SQLite keeps them
+    as naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+# Whether `{user}` has a socket row that has not expired: one probe of `presence_user_expires`.
+# Its parameter is the current time (`db_now()`).
+def online_column(user: str) -> str:
+    return f"EXISTS (SELECT 1 FROM {PRESENCE} AS s WHERE s.user_id = {user} AND s.expires > %s)"  # noqa: S608
+
+
+# Whether either of two users blocks the other: a probe of the unique (blocker, blocked) index in
+# each direction.
+def blocked_column(first: str, second: str) -> str:
+    one_way = "EXISTS (SELECT 1 FROM {block} AS b WHERE b.blocker_id = {a} AND b.blocked_id = {b})"
+    return (
+        f"({one_way.format(block=BLOCK, a=first, b=second)}"
+        f" OR {one_way.format(block=BLOCK, a=second, b=first)})"
+    )
+
+
+# A thread as the participant `p.user_id` sees it, in one statement: both users with their
+# presence (their profiles by primary key, a probe each of `presence_user_expires`, and the block
+# between them, if any, in the two directions of the block indexes), the last message (one seek
+# in `message_thread_newest`) and the caller's unread count in it (one seek in the partial index
+# `message_unread_by_recipient`). The list reads its page in order off
 # `participant_user_activity` (user, -thread_updated, -thread): no sort, no scan.
+# Parameters: the current time twice (`thread_params`), then the caller's id.
 THREAD_SQL = f"""
-SELECT p.thread_id AS id, t.created AS created, t.updated AS updated,
+SELECT p.thread_id AS id, p.user_id AS viewer_id, t.created AS created, t.updated AS updated,
        t.user_low_id AS low_id, low.username AS low_username,
+       low_profile.show_presence AS low_shown, low_profile.last_seen AS low_last_seen,
+       {online_column("t.user_low_id")} AS low_online,
        t.user_high_id AS high_id, high.username AS high_username,
+       high_profile.show_presence AS high_shown, high_profile.last_seen AS high_last_seen,
+       {online_column("t.user_high_id")} AS high_online,
+       {blocked_column("t.user_low_id", "t.user_high_id")} AS blocked,
        p.muted AS muted, p.muted_until AS muted_until,
        {message_columns("m", prefix="last_")},
        (SELECT COUNT(*) FROM {MESSAGE} AS u
@@ -161,6 +247,8 @@ FROM {PARTICIPANT} AS p
 JOIN {THREAD} AS t ON t.id = p.thread_id
 JOIN {USER} AS low ON low.id = t.user_low_id
 JOIN {USER} AS high ON high.id = t.user_high_id
+LEFT JOIN {PROFILE} AS low_profile ON low_profile.user_id = t.user_low_id
+LEFT JOIN {PROFILE} AS high_profile ON high_profile.user_id = t.user_high_id
 LEFT JOIN {MESSAGE} AS m ON m.id = (
     SELECT l.id FROM {MESSAGE} AS l
     WHERE l.thread_id = p.thread_id AND {visible_to_participant("l")}
@@ -170,19 +258,103 @@ WHERE p.user_id = %s
 """  # noqa: S608 - table names from the models, values as parameters
 
 
+def thread_params(user_id: int) -> list:
+    now = db_now()
+    return [now, now, user_id]
+
+
 def threads_page(*, user_id: int, offset: int, limit: int) -> list[ThreadView]:
     """The user's threads, most recent activity first."""
     rows = fetch_rows(
         THREAD_SQL + "ORDER BY p.thread_updated DESC, p.thread_id DESC LIMIT %s OFFSET %s",
-        [user_id, limit, offset],
+        [*thread_params(user_id), limit, offset],
     )
     return [thread_from_row(row) for row in rows]
 
 
 def thread_view(*, user_id: int, thread_id: int) -> ThreadView | None:
     """One thread as `user_id` sees it; None unless they take part in it."""
-    rows = fetch_rows(THREAD_SQL + "AND p.thread_id = %s", [user_id, thread_id])
+    rows = fetch_rows(THREAD_SQL + "AND p.thread_id = %s", [*thread_params(user_id), thread_id])
     return thread_from_row(rows[0]) if rows else None
+
+
+# A user's presence as the caller sees it, if the caller may ask: the user themselves, or a user
+# who shares a thread with the caller (one probe of the unique pair `thread_unique_pair`).
+# Parameters: the current time, the caller twice (the block), the user, the caller, and the pair
+# (lower id first).
+PRESENCE_SQL = f"""
+SELECT pr.show_presence AS shown, pr.last_seen AS last_seen,
+       {online_column("u.id")} AS online,
+       {blocked_column("u.id", "%s")} AS blocked
+FROM {USER} AS u
+LEFT JOIN {PROFILE} AS pr ON pr.user_id = u.id
+WHERE u.id = %s AND (
+    u.id = %s
+    OR EXISTS (SELECT 1 FROM {THREAD} AS t WHERE t.user_low_id = %s AND t.user_high_id = %s)
+)
+"""  # noqa: S608
+
+
+def presence_for(*, viewer_id: int, user_id: int) -> PresenceView | None:
+    """`user_id`'s presence as `viewer_id` may see it; None unless it is themselves or someone
+    they share a thread with."""
+    low, high = sorted((viewer_id, user_id))
+    rows = fetch_rows(PRESENCE_SQL, [db_now(), viewer_id, viewer_id, user_id, viewer_id, low, high])
+    if not rows:
+        return None
+    row = rows[0]
+    blocked = row["blocked"] and user_id != viewer_id
+    return PresenceView(*visible_presence(row["shown"], blocked, row["online"], row["last_seen"]))
+
+
+# The users told of a change in `mine.user_id`'s presence: those who share a thread with them
+# and have a socket open now (everyone else has nowhere to receive it), but not across a block.
+# It walks the user's seats (`participant_user_activity`), the other seat of each thread
+# (`participant_unique_user`) and a probe of `presence_user_expires` each: one query however many
+# threads, and a group send only per partner online. Parameters: the current time, the user.
+PRESENCE_AUDIENCE_SQL = f"""
+SELECT theirs.user_id AS user_id
+FROM {PARTICIPANT} AS mine
+JOIN {PARTICIPANT} AS theirs ON theirs.thread_id = mine.thread_id
+                              AND theirs.user_id <> mine.user_id
+WHERE EXISTS (SELECT 1 FROM {PRESENCE} AS s
+              WHERE s.user_id = theirs.user_id AND s.expires > %s AND s.worker <> '')
+  AND mine.user_id = %s
+  AND NOT {blocked_column("mine.user_id", "theirs.user_id")}
+"""  # noqa: S608
+
+
+# ... unless the user hides their presence (a profile with `show_presence` false).
+PRESENCE_SHOWN_CONDITION = f"""
+  AND NOT EXISTS (SELECT 1 FROM {PROFILE} AS pr
+                  WHERE pr.user_id = mine.user_id AND NOT pr.show_presence)
+"""  # noqa: S608
+
+
+def presence_audience(*, user_id: int, hidden_too: bool = False) -> list[int]:
+    """Who hears of `user_id`'s presence (above); `hidden_too` leaves their `show_presence`
+    aside: to tell everyone who saw them online that they now hide it."""
+    sql = PRESENCE_AUDIENCE_SQL + ("" if hidden_too else PRESENCE_SHOWN_CONDITION)
+    return [row["user_id"] for row in fetch_rows(sql, [db_now(), user_id])]
+
+
+# What a user's presence is, as anyone allowed to see it would: whether they show it, their
+# profile's last_seen and whether a socket row of theirs has not expired. Parameters: the
+# current time, the user.
+OWN_PRESENCE_SQL = f"""
+SELECT pr.show_presence AS shown, pr.last_seen AS last_seen, {online_column("u.id")} AS online
+FROM {USER} AS u LEFT JOIN {PROFILE} AS pr ON pr.user_id = u.id
+WHERE u.id = %s
+"""  # noqa: S608
+
+
+def presence_shown(*, user_id: int) -> PresenceView:
+    """`user_id`'s presence as those who share a thread with them and block nobody see it."""
+    rows = fetch_rows(OWN_PRESENCE_SQL, [db_now(), user_id])
+    if not rows:
+        return OFFLINE_UNKNOWN
+    row = rows[0]
+    return PresenceView(*visible_presence(row["shown"], False, row["online"], row["last_seen"]))
 
 
 def thread_count(*, user_id: int) -> int:

@@ -2,7 +2,8 @@
 
 Every read of a thread or message on behalf of a user goes through `thread_for_participant` or
 `message_for_participant`; a thread the user does not take part in is a 404, exactly like one
-that does not exist, so no caller can learn of other people's conversations.
+that does not exist, so no caller can learn of other people's conversations. Presence has its
+own, `presence_for_user`: only oneself and the people one shares a thread with.
 """
 
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from django.http import Http404
 
 from chat import queries
 from chat.models import Message, MessageEdit, Thread
-from chat.queries import ThreadView
+from chat.queries import PresenceView, ThreadView
 from chat.search import MessageSearch
 from common.fields import MAX_ID
 from common.pagination import CountedRows
@@ -102,3 +103,26 @@ def subject_user(*, caller, user_id: int | None):
     if user is None:
         raise ValidationError({"user": [f"No user has id {user_id}."]})
     return user
+
+
+def presence_for_user(*, caller, user_id: int) -> PresenceView:
+    """`user_id`'s presence as `caller` may see it: the access check of presence, in the same
+    query. Http404 unless it is the caller or someone who shares a thread with them, exactly as
+    for a user that does not exist, so the answer reveals nobody's existence."""
+    if not 0 < user_id <= MAX_ID:
+        raise Http404("No user found.")
+    presence = queries.presence_for(viewer_id=caller.pk, user_id=user_id)
+    if presence is None:
+        raise Http404("No user found.")
+    return presence
+
+
+def presence_seen_by(*, viewer_id: int, user_id: int) -> PresenceView | None:
+    """`user_id`'s presence as `viewer_id` may see it, or None when they share no thread (no
+    access check: for events about a change the two already know of)."""
+    return queries.presence_for(viewer_id=viewer_id, user_id=user_id)
+
+
+def presence_audience(*, user_id: int, hidden_too: bool = False) -> list[int]:
+    """The users a change in `user_id`'s presence is sent to (`queries.presence_audience`)."""
+    return queries.presence_audience(user_id=user_id, hidden_too=hidden_too)

@@ -39,11 +39,32 @@ class MessageSerializer(OutputSerializer):
     )
 
 
+class PresenceSerializer(OutputSerializer):
+    """A `chat.queries.PresenceView` (or a participant): a user's presence as the caller may
+    see it."""
+
+    online = serializers.BooleanField(
+        help_text="Whether the user has the service open (a live socket, or one closed less "
+        "than the grace period ago). Always false across a block, or when the user does not "
+        "show their presence."
+    )
+    last_seen = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the user was last online, to the minute; null while online, when never "
+        "seen, across a block, or when the user does not show their presence.",
+    )
+
+
+class ParticipantSerializer(UserSerializer, PresenceSerializer):
+    """A `chat.queries.ParticipantView`: the User, with their presence as the caller may see
+    it."""
+
+
 class ThreadSerializer(OutputSerializer):
     """A `chat.queries.ThreadView`: a thread as one of its participants sees it."""
 
     id = serializers.IntegerField()
-    participants = UserSerializer(many=True)
+    participants = ParticipantSerializer(many=True)
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField(help_text="The time of the newest message, or created.")
     last_message = MessageSerializer(allow_null=True)

@@ -32,4 +32,5 @@ urlpatterns = [
         name="message-report",
     ),
     path("messages/unread-count/", views.UnreadCountView.as_view(), name="unread-count"),
+    path("users/<int:user_id>/presence/", views.UserPresenceView.as_view(), name="user-presence"),
 ]

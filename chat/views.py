@@ -21,6 +21,7 @@ from chat.serializers import (
     MessagePageQuerySerializer,
     MessageSerializer,
     MuteSerializer,
+    PresenceSerializer,
     ReportCreateSerializer,
     ReportSerializer,
     SearchQuerySerializer,
@@ -330,3 +331,19 @@ class MessageReportView(generics.GenericAPIView):
             ReportSerializer(report).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class UserPresenceView(generics.GenericAPIView):
+    serializer_class = PresenceSerializer
+
+    @extend_schema(
+        responses={
+            200: PresenceSerializer,
+            404: OpenApiResponse(
+                description="No such user among those who share a thread with the caller."
+            ),
+        }
+    )
+    def get(self, request, user_id: int):
+        presence = selectors.presence_for_user(caller=request.user, user_id=user_id)
+        return Response(PresenceSerializer(presence).data)

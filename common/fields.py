@@ -1,4 +1,5 @@
-"""Input field types stricter than DRF's, for ids and text that arrive as JSON or query strings."""
+"""Input field types stricter than DRF's, for ids, text and flags that arrive as JSON or query
+strings."""
 
 import re
 
@@ -33,3 +34,13 @@ class StringField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON `true` or `false`: DRF's own field also reads "yes", "on", 1, "0" and others, so a
+    client sending the string "false" by mistake would be understood either way."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data

@@ -157,7 +157,11 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # A prefix of its own lets several deployments (or test runs) share one Redis.
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A socket's receive blocks in Redis for 5 s at a time (channels_redis's
+                # BZPOPMIN), and redis-py 8 gives up on a reply after 5 s by default: every
+                # socket without an event for 5 s died with a TimeoutError. A longer read
+                # timeout keeps them, and still notices a Redis that stopped answering.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "chat"),
             },
         }
@@ -215,6 +219,21 @@ REST_FRAMEWORK = {
 MESSAGE_EDIT_WINDOW = env_int("MESSAGE_EDIT_WINDOW", 2 * 24 * 3600)
 if MESSAGE_EDIT_WINDOW < 0:
     raise ImproperlyConfigured("MESSAGE_EDIT_WINDOW is in seconds, 0 or more (0: no limit).")
+
+# Presence (chat/presence.py). A user stays online for PRESENCE_GRACE seconds after their last
+# socket closes, so a reload or a brief network drop announces nothing. Each worker process
+# refreshes its sockets' rows every PRESENCE_REFRESH seconds; a row not refreshed for
+# PRESENCE_TTL seconds (its worker died) expires, and another worker announces its user offline.
+PRESENCE_GRACE = env_int("PRESENCE_GRACE", 30)
+PRESENCE_REFRESH = env_int("PRESENCE_REFRESH", 15)
+PRESENCE_TTL = env_int("PRESENCE_TTL", 3 * PRESENCE_REFRESH)
+if PRESENCE_GRACE < 0 or PRESENCE_REFRESH < 1:
+    raise ImproperlyConfigured("PRESENCE_GRACE is 0 or more seconds, PRESENCE_REFRESH 1 or more.")
+if PRESENCE_TTL <= PRESENCE_REFRESH:
+    # A row must outlive the refresh that keeps it, with room for a late one.
+    raise ImproperlyConfigured(
+        "PRESENCE_TTL must be longer than PRESENCE_REFRESH (a few refresh periods)."
+    )
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),

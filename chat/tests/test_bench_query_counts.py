@@ -42,8 +42,8 @@ def get(bench, path: str, queries: int, django_assert_num_queries) -> dict:
 
 
 def test_me(bench, django_assert_num_queries):
-    # 1 the caller (JWT).
-    get(bench, "/api/users/me/", 1, django_assert_num_queries)
+    # 1 the caller (JWT), 2 their profile (show_presence).
+    get(bench, "/api/users/me/", 2, django_assert_num_queries)
 
 
 def test_unread_count(bench, django_assert_num_queries):
@@ -52,15 +52,16 @@ def test_unread_count(bench, django_assert_num_queries):
 
 
 def test_thread_list(bench, django_assert_num_queries):
-    # 1 the caller (JWT), 2 the count of the caller's seats, 3 the page: threads, both users,
-    # last messages and unread counts in one statement.
+    # 1 the caller (JWT), 2 the count of the caller's seats, 3 the page: threads, both users
+    # with their presence, last messages and unread counts in one statement.
     body = get(bench, "/api/threads/", 3, django_assert_num_queries)
     assert len(body["results"]) == min(body["count"], 20)
 
 
 def test_thread_detail(bench, django_assert_num_queries):
     # 1 the caller (JWT), 2 the thread (access check), 3 the thread as the list reads it: both
-    # users, the last message and the caller's unread count in one statement.
+    # users with their presence, the last message and the caller's unread count in one
+    # statement.
     get(bench, f"/api/threads/{bench['thread'].pk}/", 3, django_assert_num_queries)
 
 

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import user_block, user_deactivate
-from chat import services
+from chat import presence, services
 from chat.serializers import MessageSerializer
 from chat.tests.factories import UserFactory
 from config.asgi import application
@@ -33,6 +33,7 @@ async def _empty_layer():
     # Nothing left over from earlier tests can reach these sockets, and nothing from these later.
     await get_channel_layer().flush()
     yield
+    await presence.stop_keeper()  # no presence work left running once the database goes
     await get_channel_layer().flush()
 
 
@@ -50,6 +51,16 @@ async def connect(user=None, *, token=None, headers=(ORIGIN,)):
     communicator = WebsocketCommunicator(application, path, headers=list(headers))
     connected, code = await communicator.connect()
     return communicator, connected, code
+
+
+async def connect_all(users) -> dict:
+    """Sockets for `users`, by username, once each has heard of the others who share a thread
+    with it coming online (test_realtime_presence.py is about those frames)."""
+    sockets = {user.username: (await connect(user))[0] for user in users}
+    for communicator in sockets.values():
+        while not await communicator.receive_nothing(timeout=0.2):
+            assert (await communicator.receive_json_from())["type"] == "presence"
+    return sockets
 
 
 async def assert_refused(communicator, connected, code):
@@ -159,7 +170,7 @@ async def test_binary_frame_gets_an_error(people):
 
 async def test_message_created_reaches_both_participants_not_the_outsider(people, chat):
     alice, _bob, _mallory = people
-    sockets = {user.username: (await connect(user))[0] for user in people}
+    sockets = await connect_all(people)
 
     message, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="hi")
 
@@ -190,7 +201,7 @@ async def test_thread_read_tells_both_with_each_ones_unread_count(people, chat):
     alice, bob, _mallory = people
     first, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="1")
     second, _ = await db_async(services.message_send)(thread=chat, sender=alice, text="2")
-    sockets = {user.username: (await connect(user))[0] for user in people}
+    sockets = await connect_all(people)
 
     await db_async(services.thread_mark_read)(thread=chat, user=bob)
 
@@ -224,7 +235,7 @@ async def test_single_read_sends_one_event_and_repeating_sends_none(people, chat
 
 async def test_thread_created_and_deleted_reach_both_not_the_outsider(people):
     alice, bob, _mallory = people
-    sockets = {user.username: (await connect(user))[0] for user in people}
+    sockets = await connect_all(people)
 
     thread, created = await db_async(services.thread_get_or_create)(user=alice, other=bob)
     assert created
@@ -252,7 +263,7 @@ async def test_thread_created_and_deleted_reach_both_not_the_outsider(people):
 
 async def test_typing_goes_to_the_other_participant_only(people, chat):
     alice, _bob, _mallory = people
-    sockets = {user.username: (await connect(user))[0] for user in people}
+    sockets = await connect_all(people)
 
     await sockets["alice"].send_json_to({"type": "typing", "thread": chat.pk})
 
@@ -372,9 +383,10 @@ async def test_typing_is_not_relayed_across_a_block_and_the_typist_is_not_told(
 @pytest.mark.parametrize("how", ["service", "admin-style save"])
 async def test_deactivating_an_account_closes_its_sockets_only(people, chat, how):
     alice, bob, _ = people
+    alice_socket, _, _ = await connect(alice)  # first: bob's sockets hear of nobody coming online
     first, _, _ = await connect(bob)
     second, _, _ = await connect(bob)
-    alice_socket, _, _ = await connect(alice)
+    assert (await alice_socket.receive_json_from())["type"] == "presence"  # bob came online
 
     if how == "service":
         await db_async(user_deactivate)(user=bob)

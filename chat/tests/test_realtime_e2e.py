@@ -1,11 +1,14 @@
 """End to end across processes: two servers share PostgreSQL and Redis, and a message posted
-through server A reaches a socket connected to server B (and a read receipt travels back).
+through server A reaches a socket connected to server B (and a read receipt travels back);
+presence is counted across both, and the sockets of a server killed with SIGKILL are announced
+offline by the other within `PRESENCE_TTL` + `PRESENCE_REFRESH`.
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and Redis on 127.0.0.1:6379;
 skips, saying which is missing, where they do not answer.
 """
 
 import json
+import time
 import uuid
 
 import psycopg
@@ -22,6 +25,8 @@ from tests.servers import (
 )
 
 PASSWORD = "e2e-pass-5678"
+# Short presence periods, so that a killed server's sockets expire within seconds.
+GRACE, REFRESH, TTL = 1, 1, 3
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +42,9 @@ def servers():
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
         REDIS_URL="redis://127.0.0.1:6379/0",
         CHANNEL_LAYER_PREFIX=name,
+        PRESENCE_GRACE=str(GRACE),
+        PRESENCE_REFRESH=str(REFRESH),
+        PRESENCE_TTL=str(TTL),
     )
     started = []
     try:
@@ -59,6 +67,27 @@ def socket_on(server: Server, token: str):
     )
 
 
+def next_frame(socket, *, skip=("presence",), timeout=10) -> dict:
+    """The next frame whose type is not in `skip`."""
+    while True:
+        frame = json.loads(socket.recv(timeout=timeout))
+        if frame["type"] not in skip:
+            return frame
+
+
+def register(server: Server, *names: str) -> dict:
+    """Each new user's access token and id, by name."""
+    people = {}
+    for name in names:
+        status, _ = server.call(
+            "POST", "/api/auth/register/", {"username": name, "password": PASSWORD}
+        )
+        assert status == 201
+        token = server.login(name, PASSWORD)
+        people[name] = (token, server.call("GET", "/api/users/me/", token=token)[1]["id"])
+    return people
+
+
 def test_message_posted_on_a_reaches_socket_on_b(servers):
     server_a, server_b = servers
     for name in ("alice", "bob"):
@@ -73,13 +102,13 @@ def test_message_posted_on_a_reaches_socket_on_b(servers):
 
     with socket_on(server_b, bob) as bob_socket, socket_on(server_a, alice) as alice_socket:
         bob_socket.send(json.dumps({"type": "ping"}))
-        assert json.loads(bob_socket.recv(timeout=10)) == {"type": "pong"}
+        assert next_frame(bob_socket) == {"type": "pong"}
 
         status, message = server_a.call(
             "POST", f"/api/threads/{thread['id']}/messages/", {"text": "across processes"}, alice
         )
         assert status == 201
-        frame = json.loads(bob_socket.recv(timeout=10))
+        frame = next_frame(bob_socket)
         assert frame == {
             "type": "message.created",
             "message": message,
@@ -89,9 +118,9 @@ def test_message_posted_on_a_reaches_socket_on_b(servers):
 
         status, _ = server_b.call("POST", f"/api/threads/{thread['id']}/read/", token=bob)
         assert status == 200
-        created_echo = json.loads(alice_socket.recv(timeout=10))
+        created_echo = next_frame(alice_socket)
         assert created_echo["type"] == "message.created"
-        receipt = json.loads(alice_socket.recv(timeout=10))
+        receipt = next_frame(alice_socket)
         assert receipt == {
             "type": "message.read",
             "thread": thread["id"],
@@ -99,3 +128,58 @@ def test_message_posted_on_a_reaches_socket_on_b(servers):
             "unread_count": 0,
             "thread_unread_count": 0,
         }
+
+
+def test_a_socket_without_events_for_longer_than_redis_blocks_stays_open(servers):
+    # channels_redis waits for a socket's next event in 5 s blocking reads; redis-py's default
+    # read timeout was 5 s too, and the socket died on the first one that came back empty.
+    server_a, _ = servers
+    ((token, _),) = register(server_a, "erin").values()
+    with socket_on(server_a, token) as socket:
+        time.sleep(6.5)
+        socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(socket.recv(timeout=10)) == {"type": "pong"}
+
+
+def test_presence_is_counted_across_processes_and_a_killed_one_is_announced(servers):
+    server_a, server_b = servers
+    people = register(server_a, "carol", "dave")
+    (carol, _), (dave, dave_id) = people["carol"], people["dave"]
+    assert server_a.call("POST", "/api/threads/", {"participants": [dave_id]}, carol)[0] == 201
+    online = {"type": "presence", "user": dave_id, "online": True, "last_seen": None}
+
+    with socket_on(server_a, carol) as carol_socket:
+        # dave's first socket, on the other process: carol hears it through Redis.
+        with socket_on(server_b, dave):
+            assert json.loads(carol_socket.recv(timeout=10)) == online
+            assert server_a.call("GET", f"/api/users/{dave_id}/presence/", token=carol)[1] == {
+                "online": True,
+                "last_seen": None,
+            }
+        # Reconnects within the grace, to either process: counted across both, no frame.
+        with socket_on(server_a, dave):
+            pass
+        with socket_on(server_b, dave) as dave_socket:
+            dave_socket.send(json.dumps({"type": "ping"}))
+            assert json.loads(dave_socket.recv(timeout=10)) == {"type": "pong"}
+            time.sleep(GRACE + 2 * REFRESH)
+            carol_socket.send(json.dumps({"type": "ping"}))
+            assert json.loads(carol_socket.recv(timeout=10)) == {"type": "pong"}  # nothing before
+
+            # The process holding dave's socket dies without closing anything: its rows are no
+            # longer refreshed, expire, and server A's sweep announces dave offline.
+            server_b.kill()
+            killed_at = time.monotonic()
+            try:
+                offline = json.loads(carol_socket.recv(timeout=TTL + REFRESH + 10))
+                waited = time.monotonic() - killed_at
+            finally:
+                server_b.start()
+        print(f"offline announced {waited:.2f} s after the SIGKILL")
+        assert offline["type"] == "presence"
+        assert (offline["user"], offline["online"]) == (dave_id, False)
+        assert offline["last_seen"].endswith(":00Z")  # to the minute
+        # Within TTL + one refresh, with a little room for a loaded machine.
+        assert waited <= TTL + REFRESH + 1.5
+        status, body = server_a.call("GET", f"/api/users/{dave_id}/presence/", token=carol)
+        assert (status, body) == (200, {"online": False, "last_seen": offline["last_seen"]})

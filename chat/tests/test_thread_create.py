@@ -5,8 +5,11 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import Profile
+from chat import presence
 from chat.models import Participant, Thread
 from chat.tests.factories import UserFactory, make_message, make_thread
+from chat.tests.inbox import Inbox
 
 URL = "/api/threads/"
 
@@ -19,13 +22,39 @@ def test_creates_a_thread_with_one_id_and_answers_201(client_for, alice, bob):
     thread = Thread.objects.get()
     assert body["id"] == thread.pk
     assert body["participants"] == [
-        {"id": alice.pk, "username": "alice"},
-        {"id": bob.pk, "username": "bob"},
+        {"id": alice.pk, "username": "alice", "online": False, "last_seen": None},
+        {"id": bob.pk, "username": "bob", "online": False, "last_seen": None},
     ]
     assert body["last_message"] is None
     assert body["unread_count"] == 0
     assert body["created"].endswith("Z") or "+00:00" in body["created"]
     assert set(Participant.objects.values_list("user_id", flat=True)) == {alice.pk, bob.pk}
+
+
+def test_the_response_and_each_ones_event_carry_presence_as_that_user_may_see_it(
+    client_for, alice, bob, django_capture_on_commit_callbacks
+):
+    Profile.objects.create(user=alice, show_presence=False)
+    presence.socket_open(user_id=alice.pk, channel_name="alice-socket", worker="test-worker")
+    presence.socket_open(user_id=bob.pk, channel_name="bob-socket", worker="test-worker")
+    inboxes = {"alice": Inbox(alice), "bob": Inbox(bob)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).post(URL, {"participants": [bob.pk]}, format="json")
+
+    online = {"online": True, "last_seen": None}
+    hidden = {"online": False, "last_seen": None}
+    [for_alice] = inboxes["alice"].events()
+    [for_bob] = inboxes["bob"].events()
+    as_alice_sees = [
+        {"id": alice.pk, "username": "alice", **hidden},
+        {"id": bob.pk, "username": "bob", **online},
+    ]
+    assert response.json()["participants"] == for_alice["thread"]["participants"] == as_alice_sees
+    assert for_bob["thread"]["participants"] == [
+        {"id": alice.pk, "username": "alice", **hidden},
+        {"id": bob.pk, "username": "bob", **online},
+    ]
 
 
 def test_second_call_answers_200_with_the_same_thread(client_for, alice, bob):
@@ -223,8 +252,9 @@ def test_creating_runs_a_fixed_number_of_queries(client_for, alice, bob, counted
     client = client_for(alice)
     # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT (service), 4 does either
     # block the other, 5 look for the pair's thread, 6 SAVEPOINT, 7 INSERT thread, 8 INSERT both
-    # participants, 9 RELEASE, 10 RELEASE, 11 the thread as the caller's list reads it; after
-    # commit, 12 and 13 the thread as each participant sees it, for `thread.created`.
+    # participants, 9 RELEASE, 10 RELEASE, 11 the thread as the caller's list reads it (with both
+    # users' presence); after commit, 12 and 13 the thread as each participant sees it, for
+    # `thread.created`.
     with counted(13):
         response = client.post(URL, {"participants": [bob.pk]}, format="json")
     assert response.status_code == 201

@@ -143,7 +143,8 @@ def test_detail_runs_a_fixed_number_of_queries(
     make_message(thread, bob, "one")
     client = client_for(alice)
     # 1 the caller (JWT), 2 the thread (the access check), 3 the thread as the caller's list
-    # reads it: both users, the last message and the unread count in one statement.
+    # reads it: both users with their presence, the last message and the unread count in one
+    # statement.
     with django_assert_num_queries(3):
         client.get(url(thread.pk))
 

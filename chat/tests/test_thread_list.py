@@ -1,9 +1,12 @@
 """GET /api/threads/: the caller's threads, newest activity first, with summaries."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
+from accounts.models import Block, Profile
+from chat import presence
 from chat.tests.factories import UserFactory, make_message, make_thread
 
 URL = "/api/threads/"
@@ -84,8 +87,40 @@ def test_each_entry_has_its_last_message_and_the_callers_unread_count(
     assert alice_view[quiet.pk]["last_message"] is None
     assert alice_view[quiet.pk]["unread_count"] == 0
     assert alice_view[thread.pk]["participants"] == [
-        {"id": alice.pk, "username": "alice"},
-        {"id": bob.pk, "username": "bob"},
+        {"id": alice.pk, "username": "alice", "online": False, "last_seen": None},
+        {"id": bob.pk, "username": "bob", "online": False, "last_seen": None},
+    ]
+
+
+def test_participants_carry_their_presence_as_the_caller_may_see_it(client_for, alice, bob):
+    carol, dave, erin = (UserFactory(username=name) for name in ("carol", "dave", "erin"))
+    for partner in (bob, carol, dave, erin):
+        make_thread(alice, partner)
+    Profile.objects.create(user=bob, last_seen=datetime(2026, 11, 25, 10, 4, tzinfo=UTC))
+    Profile.objects.create(user=dave, show_presence=False)
+    Block.objects.create(blocker=erin, blocked=alice)
+    for user in (alice, carol, dave, erin):
+        presence.socket_open(user_id=user.pk, channel_name=f"{user}-1", worker="test-worker")
+
+    results = client_for(alice).get(URL).json()["results"]
+
+    seen_by_alice = {
+        participant["username"]: (participant["online"], participant["last_seen"])
+        for thread in results
+        for participant in thread["participants"]
+    }
+    assert seen_by_alice == {
+        "alice": (True, None),
+        "bob": (False, "2026-11-25T10:04:00Z"),  # offline since then
+        "carol": (True, None),
+        "dave": (False, None),  # hides their presence
+        "erin": (False, None),  # blocks alice
+    }
+    # Each participant sees the thread with their own view: the block hides alice from erin too.
+    [erins] = client_for(erin).get(URL).json()["results"]
+    assert [(p["username"], p["online"]) for p in erins["participants"]] == [
+        ("alice", False),
+        ("erin", True),
     ]
 
 
@@ -240,8 +275,9 @@ def test_query_count_does_not_grow_with_threads_or_messages(
 ):
     _threads_with_messages(alice, threads, messages_each)
     client = client_for(alice)
-    # 1 the caller (JWT), 2 count of the caller's threads, 3 the page: threads with both users,
-    # last message and the caller's unread count in each, in one statement.
+    # 1 the caller (JWT), 2 count of the caller's threads, 3 the page: threads with both users
+    # and their presence (as the caller may see it), last message and the caller's unread count
+    # in each, in one statement.
     with django_assert_num_queries(3):
         response = client.get(URL)
     assert len(response.json()["results"]) == min(threads, 20)

@@ -11,10 +11,10 @@ ME = "/api/users/me/"
 
 
 def test_a_valid_token_is_its_user_in_one_query(client_for, alice, django_assert_num_queries):
-    # 1 the caller.
-    with django_assert_num_queries(1):
+    # 1 the caller; 2 is the endpoint's own (the caller's profile, for show_presence).
+    with django_assert_num_queries(2):
         response = client_for(alice).get(ME)
-    assert response.json() == {"id": alice.pk, "username": "alice"}
+    assert response.json() == {"id": alice.pk, "username": "alice", "show_presence": True}
 
 
 def test_a_missing_token_is_a_json_401_with_a_challenge(anon_client, db):

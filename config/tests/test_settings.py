@@ -134,3 +134,34 @@ def test_jwt_signing_key_makes_tokens_signed_with_the_secret_key_fail():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "refused"
+
+
+PRESENCE_PROBE = (
+    "import config.settings as s; print(s.PRESENCE_GRACE, s.PRESENCE_REFRESH, s.PRESENCE_TTL)"
+)
+
+
+def test_presence_periods_default_to_30_15_and_three_refreshes():
+    result = run_python(PRESENCE_PROBE, PRESENCE_GRACE="", PRESENCE_REFRESH="", PRESENCE_TTL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["30", "15", "45"]
+
+    result = run_python(PRESENCE_PROBE, PRESENCE_GRACE="", PRESENCE_REFRESH="2", PRESENCE_TTL="")
+    assert result.stdout.split() == ["30", "2", "6"]  # the TTL follows the refresh period
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"PRESENCE_REFRESH": "10", "PRESENCE_TTL": "10"}, "longer than PRESENCE_REFRESH"),
+        ({"PRESENCE_REFRESH": "0"}, "PRESENCE_REFRESH 1 or more"),
+        ({"PRESENCE_GRACE": "-1"}, "PRESENCE_GRACE is 0 or more"),
+    ],
+)
+def test_presence_periods_that_cannot_work_are_refused_at_start(env, says):
+    unset = {"PRESENCE_GRACE": "", "PRESENCE_REFRESH": "", "PRESENCE_TTL": ""}
+    result = run_python(PRESENCE_PROBE, **(unset | env))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert says in result.stderr

@@ -59,10 +59,12 @@ def fuzz_world(db, settings, keep_connection_across_requests):
             ("POST", "/api/auth/token/verify/"): {"token": refresh},
             ("POST", "/api/auth/logout/"): {"refresh": refresh},
             ("PATCH", "/api/messages/{message_id}/"): {"text": "edited by the fuzzer"},
+            ("PATCH", "/api/users/me/"): {"show_presence": False},
         },
         thread_id=[with_bob.pk, with_carol.pk],
         message_id=[message.pk for message in messages],
-        user_id=[bob.pk, carol.pk],
+        # People alice shares a thread with, and herself: the presence she may read.
+        user_id=[bob.pk, carol.pk, alice.pk],
     )
     yield world
     world.clear()
