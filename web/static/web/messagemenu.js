@@ -1,6 +1,6 @@
 /**
  * The menu of one message's actions, opened from the small button on each message: edit and
- * delete your own, mark unread one sent to you, see an edited one's earlier texts. One menu
+ * delete your own, mark unread or report one sent to you, see an edited one's earlier texts. One menu
  * (a popover) serves every message. Keyboard: the button opens it on its first item; arrows,
  * Home and End move; Escape or Tab closes it and gives the focus back to the button.
  */
@@ -15,7 +15,7 @@ export class MessageMenu {
    * @param {(id: number) => object | undefined} hooks.find the message shown with this id
    * @param {() => object} hooks.me the signed-in user
    * @param {(action: string, message: object) => void} hooks.run "edit", "history",
-   *   "unread" or "delete"
+   *   "unread", "report" or "delete"
    */
   constructor({ find, me, run }) {
     Object.assign(this, { find, me, run });
@@ -54,6 +54,8 @@ export class MessageMenu {
       edit: mine && !message.deleted,
       history: Boolean(message.edited) && !message.deleted,
       unread: !mine && !message.deleted,
+      // Only its recipient may report it, and a tombstone has nothing left to report.
+      report: !mine && !message.deleted,
       delete: true,
     };
     for (const item of this.items) item.hidden = !offered[item.dataset.action];
