@@ -2,8 +2,10 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from accounts.models import Block
+from common.fields import MAX_ID
 
 User = get_user_model()
 
@@ -14,6 +16,19 @@ def users_search(*, search: str = "") -> QuerySet:
     if search:
         users = users.filter(username__icontains=search)
     return users
+
+
+def user_by_id(user_id: int):
+    """The user, active or not, or Http404."""
+    user = User.objects.filter(pk=user_id).first() if 0 < user_id <= MAX_ID else None
+    if user is None:
+        raise Http404("No user found.")
+    return user
+
+
+def blocked_users(*, user) -> QuerySet:
+    """The users `user` blocks, most recently blocked first."""
+    return User.objects.filter(blocked_by__blocker=user).order_by("-blocked_by__created", "-id")
 
 
 def blocked(*, user_id: int, other_id: int) -> bool:

@@ -10,4 +10,6 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("users/me/", views.MeView.as_view(), name="user-me"),
+    path("users/blocked/", views.BlockedListView.as_view(), name="user-blocked"),
+    path("users/<int:user_id>/block/", views.BlockView.as_view(), name="user-block"),
 ]

@@ -1,6 +1,6 @@
-"""Registration, JWT tokens, logout, and user lookup."""
+"""Registration, JWT tokens, logout, user lookup, and blocks."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.selectors import users_search
+from accounts.selectors import blocked_users, user_by_id, users_search
 from accounts.serializers import (
     LogoutSerializer,
     RegisterSerializer,
@@ -18,7 +18,7 @@ from accounts.serializers import (
     UserSearchQuerySerializer,
     UserSerializer,
 )
-from accounts.services import user_register
+from accounts.services import user_block, user_register, user_unblock
 from config.throttles import LoginRateThrottle, RefreshRateThrottle, RegisterRateThrottle
 
 
@@ -80,3 +80,25 @@ class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request):
         return Response(UserSerializer(request.user).data)
+
+
+NO_USER = OpenApiResponse(description="No user has this id.")
+
+
+class BlockView(APIView):
+    @extend_schema(request=None, responses={204: None, 400: None, 404: NO_USER})
+    def post(self, request, user_id: int):
+        user_block(user=request.user, other=user_by_id(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={204: None, 400: None, 404: NO_USER})
+    def delete(self, request, user_id: int):
+        user_unblock(user=request.user, other=user_by_id(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BlockedListView(generics.ListAPIView):
+    serializer_class = UserSerializer
+
+    def get_queryset(self):
+        return blocked_users(user=self.request.user)

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
+from accounts.selectors import blocked
 from chat import selectors
 from chat.events import EVENT_HANDLER, user_group
 from config import metrics
@@ -87,11 +88,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if now - self.last_typing.get(thread_id, float("-inf")) < TYPING_INTERVAL_SECONDS:
             return
         self.last_typing[thread_id] = now
+        other_id = thread.other_participant_id(self.user.pk)
+        if await database_sync_to_async(blocked)(user_id=self.user.pk, other_id=other_id):
+            return  # not relayed, and not said: sending would tell them in the same words
         event = {"type": "typing", "thread": thread.pk, "user": self.user.pk}
         await self.channel_layer.group_send(
-            user_group(thread.other_participant_id(self.user.pk)),
-            {"type": EVENT_HANDLER, "event": event},
+            user_group(other_id), {"type": EVENT_HANDLER, "event": event}
         )
+
+    async def chat_close(self, message):
+        """The account was deactivated (`chat.events.sockets_closed`): end the session here too."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def chat_event(self, message):
         if await self.close_if_token_expired():

@@ -32,8 +32,10 @@ from config import metrics
 
 logger = logging.getLogger(__name__)
 
-# Consumers route frames of this type to `ChatConsumer.chat_event`.
+# Consumers route frames of this type to `ChatConsumer.chat_event`, and of the other to
+# `ChatConsumer.chat_close`.
 EVENT_HANDLER = "chat.event"
+CLOSE_HANDLER = "chat.close"
 
 
 def user_group(user_id: int) -> str:
@@ -253,3 +255,19 @@ def thread_deleted(*, thread_id: int, participant_ids: tuple[int, int]) -> None:
             for user_id in participant_ids
         ]
     )
+
+
+def sockets_closed(*, user_id: int) -> None:
+    """Close every socket of a user whose account was deactivated, in whichever worker holds it:
+    their token stops working at its next request, and a socket must not outlive it."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def close_all():
+        await layer.group_send(user_group(user_id), {"type": CLOSE_HANDLER})
+
+    try:
+        _run(close_all)
+    except Exception:
+        logger.exception("Could not close the sockets of deactivated user %s.", user_id)

@@ -54,6 +54,10 @@ class ThreadView:
     participants: tuple[UserView, UserView]
     last_message: MessageView | None
     unread_count: int
+    muted_until: (
+        datetime | None
+    )  # the caller's mute, if it ends; None with `muted` is "until unmuted"
+    muted: bool
 
 
 def db_datetime(value) -> datetime:
@@ -113,6 +117,9 @@ def message_from_row(row: dict, prefix: str = "") -> MessageView | None:
 
 
 def thread_from_row(row: dict) -> ThreadView:
+    muted_until = None if row["muted_until"] is None else db_datetime(row["muted_until"])
+    # A mute that has run out is no mute: nothing has to wake up to end it.
+    muted = bool(row["muted"]) and (muted_until is None or muted_until > datetime.now(UTC))
     return ThreadView(
         id=row["id"],
         created=db_datetime(row["created"]),
@@ -123,6 +130,8 @@ def thread_from_row(row: dict) -> ThreadView:
         ),
         last_message=message_from_row(row, prefix="last_"),
         unread_count=row["unread_count"],
+        muted=muted,
+        muted_until=muted_until if muted else None,
     )
 
 
@@ -142,6 +151,7 @@ THREAD_SQL = f"""
 SELECT p.thread_id AS id, t.created AS created, t.updated AS updated,
        t.user_low_id AS low_id, low.username AS low_username,
        t.user_high_id AS high_id, high.username AS high_username,
+       p.muted AS muted, p.muted_until AS muted_until,
        {message_columns("m", prefix="last_")},
        (SELECT COUNT(*) FROM {MESSAGE} AS u
          WHERE u.recipient_id = p.user_id AND u.thread_id = p.thread_id

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from chat.models import Report
 from chat.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
 from chat.search import words_of
 from common.fields import MAX_ID, PlainIntegerField, StringField
@@ -48,6 +49,12 @@ class ThreadSerializer(OutputSerializer):
     last_message = MessageSerializer(allow_null=True)
     unread_count = serializers.IntegerField(
         min_value=0, help_text="Messages of this thread sent to the caller and not yet read."
+    )
+    muted = serializers.BooleanField(
+        help_text="Whether the caller muted it: no notifications, live events as ever."
+    )
+    muted_until = serializers.DateTimeField(
+        allow_null=True, help_text="When the caller's mute ends; null if muted until unmuted."
     )
 
 
@@ -118,6 +125,28 @@ class SearchQuerySerializer(serializers.Serializer):
         if not words:
             raise serializers.ValidationError("Search for at least one word (letters or digits).")
         return words
+
+
+class MuteSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="When the mute ends (in the future); null or absent: until unmuted.",
+    )
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    comment = StringField(
+        required=False, allow_blank=True, max_length=1000, help_text="At most 1000 characters."
+    )
+
+
+class ReportSerializer(OutputSerializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+    created = serializers.DateTimeField()
 
 
 class MessageEditSerializer(OutputSerializer):

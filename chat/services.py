@@ -19,12 +19,24 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.selectors import blocked
 from chat import events
-from chat.models import HiddenMessage, Message, MessageEdit, Participant, Thread
+from chat.models import HiddenMessage, Message, MessageEdit, Participant, Report, Thread
 from common.errors import Conflict
 
 # Earlier texts kept per message: the history an edit leaves, not an archive.
 HISTORY_KEPT = 100
+
+# What either side of a block hears, word for word the same, so that a blocked user cannot tell
+# whether they blocked or were blocked, nor that the other did anything but block.
+BLOCKED_DETAIL = "You cannot message this person."
+
+
+def refuse_if_blocked(*, user_id: int, other_id: int) -> None:
+    """PermissionDenied while either user blocks the other: the one check of every write that
+    reaches the other person (starting the thread, sending, editing, typing)."""
+    if blocked(user_id=user_id, other_id=other_id):
+        raise PermissionDenied(BLOCKED_DETAIL)
 
 
 def publish(event, *args, **fields) -> None:
@@ -41,6 +53,7 @@ def thread_get_or_create(*, user, other) -> tuple[Thread, bool]:
     """
     if user.pk == other.pk:
         raise ValidationError({"participants": ["You cannot start a thread with yourself."]})
+    refuse_if_blocked(user_id=user.pk, other_id=other.pk)
     low, high = sorted((user, other), key=lambda u: u.pk)
     pair = Thread.objects.filter(user_low=low, user_high=high)
     thread = pair.first()
@@ -93,7 +106,8 @@ def message_send(
             thread=thread, sender=sender, idempotency_key=idempotency_key
         ).first()
         if existing is not None:
-            return existing, False
+            return existing, False  # sent before any block since: the retry learns it was sent
+    refuse_if_blocked(user_id=sender.pk, other_id=thread.other_participant_id(sender.pk))
     now = timezone.now()
     # The database copies `updated` to both participants' rows and counts the message
     # (triggers, migration 0003).
@@ -220,6 +234,7 @@ def message_edit(*, message: Message, user, text: str) -> Message:
         raise Conflict("This message was deleted; it can no longer be edited.")
     if not edit_window_open(message):
         raise PermissionDenied("The time to edit this message has passed.")
+    refuse_if_blocked(user_id=user.pk, other_id=message.recipient_id)
     if text == message.text:
         return message  # nothing changes: no history, no event
     now = timezone.now()
@@ -365,3 +380,55 @@ def messages_delete_for_everyone(*, messages) -> int:
         message_delete_for_everyone(message=message)
         deleted += 1
     return deleted
+
+
+@transaction.atomic
+def message_report(
+    *, message: Message, user, reason: str, comment: str = ""
+) -> tuple[Report, bool]:
+    """`user` reports a message sent to them; `created` is False when they had reported it
+    already (the first report stands). The report keeps a copy of the message as it is now."""
+    if message.recipient_id != user.pk:
+        raise PermissionDenied("Only its recipient can report a message.")
+    existing = Report.objects.filter(reporter=user, message_id_reported=message.pk).first()
+    if existing is not None:
+        return existing, False
+    if message.deleted:
+        raise Conflict("This message was deleted; there is nothing left to report.")
+    report = Report(
+        message=message,
+        reporter=user,
+        sender_id=message.sender_id,
+        thread_id_reported=message.thread_id,
+        message_id_reported=message.pk,
+        text=message.text,
+        message_created=message.created,
+        reason=reason,
+        comment=comment,
+    )
+    try:
+        with transaction.atomic():
+            report.save(force_insert=True)
+    except IntegrityError:  # the same report, sent twice at once
+        return Report.objects.get(reporter=user, message_id_reported=message.pk), False
+    return report, True
+
+
+@transaction.atomic
+def reports_resolve(*, reports, state: str, operator) -> int:
+    """Close open reports as dismissed or actioned by `operator` (the admin's queue)."""
+    return reports.filter(state=Report.State.OPEN).update(
+        state=state, handled=timezone.now(), handled_by=operator
+    )
+
+
+def thread_mute(*, thread: Thread, user, until=None) -> None:
+    """Silence notifications of `thread` for `user` (events still flow), until `until` or, when
+    None, until unmuted."""
+    if until is not None and until <= timezone.now():
+        raise ValidationError({"until": ["This time has passed; give a time in the future."]})
+    Participant.objects.filter(thread=thread, user=user).update(muted=True, muted_until=until)
+
+
+def thread_unmute(*, thread: Thread, user) -> None:
+    Participant.objects.filter(thread=thread, user=user).update(muted=False, muted_until=None)

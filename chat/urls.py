@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("threads/<int:thread_id>/read/", views.ThreadReadView.as_view(), name="thread-read"),
     path("threads/<int:thread_id>/clear/", views.ThreadClearView.as_view(), name="thread-clear"),
+    path("threads/<int:thread_id>/mute/", views.ThreadMuteView.as_view(), name="thread-mute"),
     path("messages/search/", views.MessageSearchView.as_view(), name="message-search"),
     path("messages/<int:message_id>/", views.MessageDetailView.as_view(), name="message-detail"),
     path(
@@ -24,6 +25,11 @@ urlpatterns = [
         "messages/<int:message_id>/unread/",
         views.MessageUnreadView.as_view(),
         name="message-unread",
+    ),
+    path(
+        "messages/<int:message_id>/report/",
+        views.MessageReportView.as_view(),
+        name="message-report",
     ),
     path("messages/unread-count/", views.UnreadCountView.as_view(), name="unread-count"),
 ]

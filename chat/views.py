@@ -20,6 +20,9 @@ from chat.serializers import (
     MessageEditSerializer,
     MessagePageQuerySerializer,
     MessageSerializer,
+    MuteSerializer,
+    ReportCreateSerializer,
+    ReportSerializer,
     SearchQuerySerializer,
     SearchResultSerializer,
     SubjectUserQuerySerializer,
@@ -57,6 +60,13 @@ def requested_subject(request):
     return selectors.subject_user(caller=request.user, user_id=query.validated_data.get("user"))
 
 
+def thread_as_seen(request, thread_id: int) -> dict:
+    """The thread as the caller sees it, to answer with."""
+    return ThreadSerializer(
+        selectors.thread_view(thread_id=thread_id, user_id=request.user.pk)
+    ).data
+
+
 class ThreadListCreateView(generics.GenericAPIView):
     serializer_class = ThreadSerializer
 
@@ -79,9 +89,8 @@ class ThreadListCreateView(generics.GenericAPIView):
         thread, created = services.thread_get_or_create(
             user=request.user, other=data.validated_data["other"]
         )
-        view = selectors.thread_view(thread_id=thread.pk, user_id=request.user.pk)
         return Response(
-            ThreadSerializer(view).data,
+            thread_as_seen(request, thread.pk),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -92,8 +101,7 @@ class ThreadDetailView(generics.GenericAPIView):
     @extend_schema(responses={200: ThreadSerializer, 404: NOT_FOUND})
     def get(self, request, thread_id: int):
         thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
-        view = selectors.thread_view(thread_id=thread.pk, user_id=request.user.pk)
-        return Response(ThreadSerializer(view).data)
+        return Response(thread_as_seen(request, thread.pk))
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def delete(self, request, thread_id: int):
@@ -278,3 +286,47 @@ class MessageUnreadView(generics.GenericAPIView):
         message = selectors.message_for_participant(user=request.user, message_id=message_id)
         marked_ids = services.message_mark_unread(message=message, user=request.user)
         return Response({"marked": len(marked_ids)})
+
+
+class ThreadMuteView(generics.GenericAPIView):
+    serializer_class = ThreadSerializer
+
+    @extend_schema(request=MuteSerializer, responses={200: ThreadSerializer, 404: NOT_FOUND})
+    def post(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        data = MuteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.thread_mute(thread=thread, user=request.user, until=data.validated_data["until"])
+        return Response(thread_as_seen(request, thread.pk))
+
+    @extend_schema(request=None, responses={200: ThreadSerializer, 404: NOT_FOUND})
+    def delete(self, request, thread_id: int):
+        thread = selectors.thread_for_participant(user=request.user, thread_id=thread_id)
+        services.thread_unmute(thread=thread, user=request.user)
+        return Response(thread_as_seen(request, thread.pk))
+
+
+class MessageReportView(generics.GenericAPIView):
+    serializer_class = ReportSerializer
+
+    @extend_schema(
+        request=ReportCreateSerializer,
+        responses={
+            200: ReportSerializer,
+            201: ReportSerializer,
+            403: OpenApiResponse(description="Only the message's recipient can report it."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The message was deleted for everyone."),
+        },
+    )
+    def post(self, request, message_id: int):
+        message = selectors.message_for_participant(user=request.user, message_id=message_id)
+        data = ReportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report, created = services.message_report(
+            message=message, user=request.user, **data.validated_data
+        )
+        return Response(
+            ReportSerializer(report).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

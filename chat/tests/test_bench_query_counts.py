@@ -82,10 +82,10 @@ def test_message_pages(bench, django_assert_num_queries, query):
 
 def test_post_message(bench, counted):
     # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row,
-    # 5 UPDATE the thread's `updated` (the database copies it to both participants' rows),
-    # 6 INSERT (the database counts it), 7 RELEASE; after commit, 8 both participants' unread
-    # totals for the `message.created` event.
-    with counted(8):
+    # 5 does either block the other, 6 UPDATE the thread's `updated` (the database copies it to
+    # both participants' rows), 7 INSERT (the database counts it), 8 RELEASE; after commit,
+    # 9 both participants' unread totals for the `message.created` event.
+    with counted(9):
         response = bench["client"].post(
             f"/api/threads/{bench['thread'].pk}/messages/", {"text": "hi"}, format="json"
         )

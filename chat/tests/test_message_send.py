@@ -247,10 +247,10 @@ def test_a_255_character_key_is_accepted(client_for, alice, thread):
 def test_posting_runs_a_fixed_number_of_queries(client_for, alice, thread, counted):
     client = client_for(alice)
     # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT (service), 4 lock the thread
-    # row, 5 UPDATE the thread's `updated` (the database copies it to both participants' rows),
-    # 6 INSERT the message (the database counts it), 7 RELEASE; after commit, 8 both
-    # participants' unread totals for `message.created`.
-    with counted(8):
+    # row, 5 does either block the other, 6 UPDATE the thread's `updated` (the database copies
+    # it to both participants' rows), 7 INSERT the message (the database counts it), 8 RELEASE;
+    # after commit, 9 both participants' unread totals for `message.created`.
+    with counted(9):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json")
     assert response.status_code == 201
 
@@ -259,9 +259,10 @@ def test_posting_with_a_key_runs_a_fixed_number_of_queries(client_for, alice, th
     client = client_for(alice)
     headers = {"Idempotency-Key": "key-1"}
     # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row (a
-    # racing retry waits here, then finds this message), 5 look for the key, 6 UPDATE thread,
-    # 7 INSERT, 8 RELEASE; after commit, 9 the unread totals for `message.created`.
-    with counted(9):
+    # racing retry waits here, then finds this message), 5 look for the key, 6 does either
+    # block the other, 7 UPDATE thread, 8 INSERT, 9 RELEASE; after commit, 10 the unread totals
+    # for `message.created`.
+    with counted(10):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json", headers=headers)
     assert response.status_code == 201
 

@@ -221,11 +221,11 @@ def test_a_bad_token_gets_401(bob):
 
 def test_creating_runs_a_fixed_number_of_queries(client_for, alice, bob, counted):
     client = client_for(alice)
-    # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT (service), 4 look for the
-    # pair's thread, 5 SAVEPOINT, 6 INSERT thread, 7 INSERT both participants, 8 RELEASE,
-    # 9 RELEASE, 10 the thread as the caller's list reads it; after commit, 11 and 12 the thread
-    # as each participant sees it, for `thread.created`.
-    with counted(12):
+    # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT (service), 4 does either
+    # block the other, 5 look for the pair's thread, 6 SAVEPOINT, 7 INSERT thread, 8 INSERT both
+    # participants, 9 RELEASE, 10 RELEASE, 11 the thread as the caller's list reads it; after
+    # commit, 12 and 13 the thread as each participant sees it, for `thread.created`.
+    with counted(13):
         response = client.post(URL, {"participants": [bob.pk]}, format="json")
     assert response.status_code == 201
 
@@ -234,8 +234,8 @@ def test_getting_an_existing_thread_runs_a_fixed_number_of_queries(
     client_for, alice, bob, thread, counted
 ):
     client = client_for(bob)
-    # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT, 4 the pair's thread,
-    # 5 RELEASE, 6 the thread as the caller's list reads it; no event.
-    with counted(6):
+    # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT, 4 does either block the
+    # other, 5 the pair's thread, 6 RELEASE, 7 the thread as the caller's list reads it; no event.
+    with counted(7):
         response = client.post(URL, {"participants": [alice.pk]}, format="json")
     assert response.status_code == 200

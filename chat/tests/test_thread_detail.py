@@ -25,7 +25,16 @@ def test_participant_gets_the_thread_with_its_summary(client_for, alice, bob, th
     assert body["last_message"]["id"] == last.pk
     assert body["last_message"]["text"] == "two"
     assert body["unread_count"] == 2
-    assert set(body) == {"id", "participants", "created", "updated", "last_message", "unread_count"}
+    assert set(body) == {
+        "id",
+        "participants",
+        "created",
+        "updated",
+        "last_message",
+        "unread_count",
+        "muted",
+        "muted_until",
+    }
 
 
 def test_the_other_participant_sees_its_own_unread_count(client_for, alice, bob, thread):
