@@ -23,11 +23,17 @@ export function reportView(sync) {
     setText(byId("report-count"), `${length} / ${COMMENT_MAX}`);
   }
 
+  /** The form, or once sent the confirmation, which then names the dialog. */
+  function showDone(sent) {
+    form.hidden = sent;
+    done.hidden = !sent;
+    dialog.setAttribute("aria-labelledby", sent ? "report-done-title" : "report-title");
+  }
+
   function open(reported) {
     message = reported;
     form.reset();
-    form.hidden = false;
-    done.hidden = true;
+    showDone(false);
     count();
     setText(byId("report-error"), "");
     setText(byId("report-quote"), reported.text);
@@ -45,8 +51,7 @@ export function reportView(sync) {
     setText(byId("report-error"), "");
     try {
       await sync.reportMessage(message, reason, comment.value.trim());
-      form.hidden = true;
-      done.hidden = false;
+      showDone(true);
       byId("report-close").focus();
     } catch (error) {
       setText(byId("report-error"), messageFor(error));
