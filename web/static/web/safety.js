@@ -32,7 +32,7 @@ export function safetyView(store, sync) {
     const { thread, other } = current;
     const muted = isMuted(thread);
     setText(byId("mute-label"), muted ? "Unmute" : "Mute");
-    setText(byId("mute-icon"), muted ? "🔕" : "🔔");
+    byId("mute-icon").className = `icon ${muted ? "bell-off" : "bell"}`;
     muteButton.setAttribute("aria-label", muted ? "Unmute conversation" : "Mute conversation");
     muteButton.title = !muted
       ? "Mute notifications"

@@ -88,7 +88,7 @@ function threadItem(thread, me, openId) {
           ? h(
               "span",
               { class: "muted-icon", title: "Muted" },
-              h("span", { "aria-hidden": "true" }, "🔕"),
+              h("span", { class: "icon bell-off", "aria-hidden": "true" }),
               h("span", { class: "visually-hidden" }, "Muted"),
             )
           : null,
