@@ -1,4 +1,5 @@
-"""The operators' admin: threads with their participants and recent messages, and messages.
+"""The operators' admin: threads with their participants and recent messages, messages, and the
+queue of reported messages.
 
 Pages stay fast with a million messages: related rows are joined (`list_select_related`), message
 counts are the counts the database keeps (`ThreadMessageCount`), no page lists every thread or
@@ -19,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from chat import services
-from chat.models import Message, MessageEdit, Thread
+from chat.models import Message, MessageEdit, Report, Thread
 from common.fields import MAX_ID, PLAIN_INTEGER
 
 User = get_user_model()
@@ -239,3 +240,104 @@ class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
     def mark_unread(self, request, queryset):
         changed = services.messages_set_read(messages=queryset, is_read=False)
         self.message_user(request, f"{changed} message(s) marked unread.", messages.SUCCESS)
+
+
+CONTEXT_MESSAGES = 5  # shown before and after a reported message
+
+
+@admin.register(Report)
+class ReportAdmin(IdsInRangeMixin, admin.ModelAdmin):
+    """The reports queue: what recipients reported, as it was when they reported it, and the
+    three ways to close a report."""
+
+    list_display = ["id", "created", "reason", "state", "reporter", "sender", "reported_text"]
+    list_select_related = ["reporter", "sender"]
+    list_filter = ["state", "reason", "created"]
+    search_fields = ["text", "comment", "reporter__username", "sender__username"]
+    ordering = ["-created", "-id"]
+    list_per_page = 50
+    show_full_result_count = False
+    fields = [
+        "reason",
+        "comment",
+        "state",
+        "reporter",
+        "sender",
+        "created",
+        "message_created",
+        "text",
+        "message_link",
+        "in_context",
+        "handled",
+        "handled_by",
+    ]
+    readonly_fields = fields
+    actions = ["dismiss", "delete_messages", "deactivate_senders"]
+
+    def has_add_permission(self, request):
+        return False  # reports come from recipients
+
+    def has_change_permission(self, request, obj=None):
+        # A report's page is view-only; the queue's actions close reports.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="text as reported")
+    def reported_text(self, report):
+        return Truncator(report.text).chars(60)
+
+    @admin.display(description="message")
+    def message_link(self, report):
+        if report.message_id is None:
+            return "Gone with its thread; the text above is the copy kept."
+        url = reverse("admin:chat_message_change", args=[report.message_id])
+        state = " (deleted for everyone since)" if report.message.deleted else ""
+        return format_html('<a href="{}">#{}</a>{}', url, report.message_id, state)
+
+    @admin.display(description="in its thread")
+    def in_context(self, report):
+        """The messages around the reported one, as they are now, the reported one in bold."""
+        if report.message_id is None:
+            return "-"
+        thread_messages = Message.objects.filter(thread_id=report.thread_id_reported)
+        before = thread_messages.filter(id__lt=report.message_id).order_by("-id")
+        after = thread_messages.filter(id__gt=report.message_id).order_by("id")
+        around = [
+            *reversed(before.select_related("sender")[:CONTEXT_MESSAGES]),
+            report.message,
+            *after.select_related("sender")[:CONTEXT_MESSAGES],
+        ]
+        rows = format_html_join(
+            "",
+            '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    "reported" if m.pk == report.message_id else "",
+                    m.created.strftime("%Y-%m-%d %H:%M"),
+                    m.sender.username,
+                    "(deleted)" if m.deleted else m.text[:300],
+                )
+                for m in around
+            ),
+        )
+        thread_url = reverse("admin:chat_thread_change", args=[report.thread_id_reported])
+        return format_html(
+            "<table><thead><tr><th>sent</th><th>sender</th><th>text now</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">The thread →</a></p>',
+            rows,
+            thread_url,
+        )
+
+    @admin.action(description="Dismiss selected reports")
+    def dismiss(self, request, queryset):
+        closed = services.reports_dismiss(reports=queryset, operator=request.user)
+        self.message_user(request, f"{closed} report(s) dismissed.", messages.SUCCESS)
+
+    @admin.action(description="Delete the reported messages for everyone")
+    def delete_messages(self, request, queryset):
+        deleted = services.reports_delete_messages(reports=queryset, operator=request.user)
+        self.message_user(request, f"{deleted} message(s) deleted for everyone.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate the senders (logs them out everywhere)")
+    def deactivate_senders(self, request, queryset):
+        deactivated = services.reports_deactivate_senders(reports=queryset, operator=request.user)
+        self.message_user(request, f"{deactivated} account(s) deactivated.", messages.SUCCESS)

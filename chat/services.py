@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -20,9 +21,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.selectors import blocked
+from accounts.services import user_deactivate
 from chat import events
 from chat.models import HiddenMessage, Message, MessageEdit, Participant, Report, Thread
 from common.errors import Conflict
+
+User = get_user_model()
 
 # Earlier texts kept per message: the history an edit leaves, not an archive.
 HISTORY_KEPT = 100
@@ -414,9 +418,36 @@ def message_report(
     return report, True
 
 
+def reports_dismiss(*, reports, operator) -> int:
+    """Close open reports without acting on them (the admin's queue); returns how many."""
+    return _reports_close(reports, state=Report.State.DISMISSED, operator=operator)
+
+
 @transaction.atomic
-def reports_resolve(*, reports, state: str, operator) -> int:
-    """Close open reports as dismissed or actioned by `operator` (the admin's queue)."""
+def reports_delete_messages(*, reports, operator) -> int:
+    """Delete the reported messages for everyone, as an operator (no edit window), and close
+    the reports as actioned; returns how many messages became tombstones."""
+    deleted = messages_delete_for_everyone(
+        messages=Message.objects.filter(pk__in=reports.values("message_id"))
+    )
+    _reports_close(reports, state=Report.State.ACTIONED, operator=operator)
+    return deleted
+
+
+@transaction.atomic
+def reports_deactivate_senders(*, reports, operator) -> int:
+    """Deactivate the senders of the reported messages (no login, tokens refused, sockets
+    closed) and close the reports as actioned; returns how many accounts were deactivated."""
+    senders = User.objects.filter(pk__in=reports.values("sender_id"), is_active=True)
+    deactivated = 0
+    for sender in senders.exclude(pk=operator.pk):  # an operator reported by a user stays
+        user_deactivate(user=sender)
+        deactivated += 1
+    _reports_close(reports, state=Report.State.ACTIONED, operator=operator)
+    return deactivated
+
+
+def _reports_close(reports, *, state: str, operator) -> int:
     return reports.filter(state=Report.State.OPEN).update(
         state=state, handled=timezone.now(), handled_by=operator
     )

@@ -12,8 +12,10 @@ import pytest
 from channels.db import database_sync_to_async as db_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.services import user_block, user_deactivate
 from chat import services
 from chat.serializers import MessageSerializer
 from chat.tests.factories import UserFactory
@@ -343,3 +345,50 @@ async def test_unknown_socket_path_is_refused(people):
     connected, _ = await communicator.connect()
     assert not connected
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("blocker", ["alice", "bob"])
+async def test_typing_is_not_relayed_across_a_block_and_the_typist_is_not_told(
+    people, chat, blocker
+):
+    alice, bob, _ = people
+    users = {"alice": alice, "bob": bob}
+    await db_async(user_block)(
+        user=users[blocker], other=users["bob" if blocker == "alice" else "alice"]
+    )
+    alice_socket, _, _ = await connect(alice)
+    bob_socket, _, _ = await connect(bob)
+
+    await alice_socket.send_json_to({"type": "typing", "thread": chat.pk})
+    await alice_socket.send_json_to({"type": "ping"})
+
+    # The next frame alice gets is the pong: no error about the block.
+    assert await alice_socket.receive_json_from() == {"type": "pong"}
+    assert await bob_socket.receive_nothing()
+    await alice_socket.disconnect()
+    await bob_socket.disconnect()
+
+
+@pytest.mark.parametrize("how", ["service", "admin-style save"])
+async def test_deactivating_an_account_closes_its_sockets_only(people, chat, how):
+    alice, bob, _ = people
+    first, _, _ = await connect(bob)
+    second, _, _ = await connect(bob)
+    alice_socket, _, _ = await connect(alice)
+
+    if how == "service":
+        await db_async(user_deactivate)(user=bob)
+    else:
+
+        def untick_active():
+            user = get_user_model().objects.get(pk=bob.pk)
+            user.is_active = False
+            user.save()
+
+        await db_async(untick_active)()
+
+    for socket in (first, second):
+        assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    await alice_socket.send_json_to({"type": "ping"})
+    assert await alice_socket.receive_json_from() == {"type": "pong"}
+    await alice_socket.disconnect()
