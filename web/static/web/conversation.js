@@ -11,7 +11,7 @@ import { messageFor } from "./api.js";
 import { avatar, byId, fullTime, h, presenceText, setText } from "./dom.js";
 import { MessageMenu } from "./messagemenu.js";
 import { MessageList } from "./messages.js";
-import { otherOf } from "./store.js";
+import { blocks, otherOf } from "./store.js";
 
 const phoneLayout = window.matchMedia("(max-width: 699px)");
 const PRESENCE_TICK_MS = 30_000;
@@ -19,7 +19,12 @@ const PRESENCE_TICK_MS = 30_000;
 /** @param {{open: (message: object) => void}} reports the dialog that reports a message */
 export function conversationView(store, sync, reports) {
   const find = (id) => store.state.conversation?.messages.find((message) => message.id === id);
-  const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction });
+  const writable = () => {
+    const { conversation, threads, me } = store.state;
+    const thread = conversation && threads.get(conversation.threadId);
+    return !thread || !blocks(store.state, otherOf(thread, me));
+  };
+  const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction, writable });
   const messages = new MessageList({
     loadOlder: sync.loadOlder,
     loadNewer: sync.loadNewer,

@@ -16,9 +16,11 @@ export class MessageMenu {
    * @param {() => object} hooks.me the signed-in user
    * @param {(action: string, message: object) => void} hooks.run "edit", "history",
    *   "unread", "report" or "delete"
+   * @param {() => boolean} hooks.writable whether I may write in the conversation (not while I
+   *   block the other person)
    */
-  constructor({ find, me, run }) {
-    Object.assign(this, { find, me, run });
+  constructor({ find, me, run, writable }) {
+    Object.assign(this, { find, me, run, writable });
     this.menu = byId("message-menu");
     this.items = [...this.menu.querySelectorAll("[role=menuitem]")];
     this.messageId = null; // the message the menu is open for
@@ -51,7 +53,7 @@ export class MessageMenu {
     if (!message) return;
     const mine = message.sender === this.me().id;
     const offered = {
-      edit: mine && !message.deleted,
+      edit: mine && !message.deleted && this.writable(),
       history: Boolean(message.edited) && !message.deleted,
       unread: !mine && !message.deleted,
       // Only its recipient may report it, and a tombstone has nothing left to report.

@@ -33,6 +33,12 @@ def test_block_stops_both_sides_and_unblock_lets_them_write_again(open_page, mak
     # The focus goes back to the header's button, now the other way round.
     expect(ann_page.get_by_role("button", name=f"Unblock {ben.username}")).to_be_focused()
 
+    # Nothing of mine reaches Ben meanwhile, edits included; deleting still works.
+    message(ann_page, "hi Ben").get_by_role("button", name="Message actions").click()
+    expect(ann_page.get_by_role("menuitem", name="Delete…")).to_be_focused()
+    expect(ann_page.get_by_role("menuitem", name="Edit", exact=True)).to_be_hidden()
+    ann_page.keyboard.press("Escape")
+
     # Ben is not told; his send is refused with the server's neutral words, and his text stays.
     box = message_box(ben_page)
     box.fill("are you there?")
