@@ -41,10 +41,12 @@ export function safetyView(store, sync) {
         : "Muted until you unmute it";
     // Unmuting is one click; muting asks for how long.
     if (muted) {
-      muteButton.removeAttribute("aria-haspopup");
-      muteButton.removeAttribute("aria-expanded");
+      for (const name of ["aria-haspopup", "aria-controls", "aria-expanded"]) {
+        muteButton.removeAttribute(name);
+      }
     } else {
       muteButton.setAttribute("aria-haspopup", "menu");
+      muteButton.setAttribute("aria-controls", "mute-menu");
       muteButton.setAttribute("aria-expanded", String(isMenuOpen()));
     }
 
