@@ -583,15 +583,15 @@ export function createSync(store) {
     });
   }
 
-  /** Mutes thread `id` until `until` (a Date; null: until unmuted), or unmutes it (`mute`
+  /** Mutes thread `id` until `until` (a Date; null: until unmuted), or unmutes it (`muted`
    * false). */
-  async function mute(id, mute, until = null) {
+  async function mute(id, muted, until = null) {
     try {
       await snapshot(async () => ({
         type: "thread.loaded",
         thread: await api(`/api/threads/${id}/mute/`, {
-          method: mute ? "POST" : "DELETE",
-          body: mute ? { until: until && until.toISOString() } : undefined,
+          method: muted ? "POST" : "DELETE",
+          body: muted ? { until: until && until.toISOString() } : undefined,
         }),
       }));
     } catch (error) {
