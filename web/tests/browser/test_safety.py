@@ -117,7 +117,8 @@ def test_report_a_message_with_a_reason_and_a_comment(open_page, make_user, serv
         "shell",
         "-c",
         "import json; from chat.models import Report; print(json.dumps(list("
-        "Report.objects.values('message_id', 'reporter__username', 'reason', 'comment'))))",
+        f"Report.objects.filter(reporter_id={finn.id})"
+        ".values('message_id', 'reporter__username', 'reason', 'comment'))))",
         env=server.env,
     )
     reports = json.loads(output.strip().splitlines()[-1])
