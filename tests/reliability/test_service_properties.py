@@ -1,5 +1,6 @@
 """Hypothesis rule-based tests of `chat.services`: for any sequence of create-or-get, send, mark
-read (one message or a whole thread) and delete, by any of four users, the invariants hold.
+read (one message or a whole thread), delete, block and unblock, by any of four users, the
+invariants hold.
 
 A plain Python model runs beside the database; after every step the database must agree with it.
 """
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from accounts.services import user_block, user_unblock
 from chat import selectors, services
 from chat.models import Message, Participant, Thread
 from chat.tests.factories import UserFactory
@@ -32,6 +34,12 @@ class ChatServices(RuleBasedStateMachine):
         self.users = [UserFactory(username=f"user{n}") for n in range(USERS)]
         self.threads = {}  # frozenset of two user indices -> Thread
         self.messages = {}  # message id -> {"pair", "sender", "recipient", "is_read"}
+        self.keys = {}  # (pair, sender, idempotency key) -> message id
+        self.blocks = set()  # (blocker, blocked) user indices
+
+    def blocked(self, pair) -> bool:
+        first, second = sorted(pair)
+        return bool({(first, second), (second, first)} & self.blocks)
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -53,6 +61,10 @@ class ChatServices(RuleBasedStateMachine):
                 services.thread_get_or_create(user=self.users[me], other=self.users[other])
             return
         pair = frozenset((me, other))
+        if self.blocked(pair):
+            with pytest.raises(PermissionDenied):
+                services.thread_get_or_create(user=self.users[me], other=self.users[other])
+            return
         thread, created = services.thread_get_or_create(
             user=self.users[me], other=self.users[other]
         )
@@ -67,9 +79,17 @@ class ChatServices(RuleBasedStateMachine):
         pair = data.draw(st.sampled_from(sorted(self.threads, key=sorted)), label="pair")
         sender = data.draw(st.sampled_from(sorted(pair)), label="sender")
         key = data.draw(st.sampled_from(["a", "b"]), label="key") if with_key else None
+        if self.blocked(pair) and (pair, sender, key) not in self.keys:
+            with pytest.raises(PermissionDenied):
+                services.message_send(
+                    thread=self.threads[pair], sender=self.users[sender], text=text
+                )
+            return
         message, created = services.message_send(
             thread=self.threads[pair], sender=self.users[sender], text=text, idempotency_key=key
         )
+        if created and key is not None:
+            self.keys[(pair, sender, key)] = message.pk
         if created:
             assert message.pk not in self.messages
             (recipient,) = pair - {sender}
@@ -80,9 +100,9 @@ class ChatServices(RuleBasedStateMachine):
                 "is_read": False,
             }
         else:
-            # A repeated key answers with that sender's first message in that thread.
-            assert self.messages[message.pk]["sender"] == sender
-            assert self.messages[message.pk]["pair"] == pair
+            # A repeated key answers with that sender's first message in that thread, blocked
+            # since or not.
+            assert message.pk == self.keys[(pair, sender, key)]
 
     @precondition(lambda self: self.messages)
     @rule(data=st.data())
@@ -118,6 +138,23 @@ class ChatServices(RuleBasedStateMachine):
         pair = data.draw(st.sampled_from(sorted(self.threads, key=sorted)), label="pair")
         services.thread_delete(thread=self.threads.pop(pair))
         self.messages = {k: m for k, m in self.messages.items() if m["pair"] != pair}
+        self.keys = {k: m for k, m in self.keys.items() if k[0] != pair}
+
+    @rule(blocker=st.integers(0, USERS - 1), blocked=st.integers(0, USERS - 1))
+    def block(self, blocker, blocked):
+        if blocker == blocked:
+            with pytest.raises(ValidationError):
+                user_block(user=self.users[blocker], other=self.users[blocked])
+            return
+        user_block(user=self.users[blocker], other=self.users[blocked])
+        self.blocks.add((blocker, blocked))
+
+    @precondition(lambda self: self.blocks)
+    @rule(data=st.data())
+    def unblock(self, data):
+        blocker, blocked = data.draw(st.sampled_from(sorted(self.blocks)), label="block")
+        user_unblock(user=self.users[blocker], other=self.users[blocked])
+        self.blocks.discard((blocker, blocked))
 
     @invariant()
     def a_pair_has_at_most_one_thread(self):
