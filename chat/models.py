@@ -88,6 +88,11 @@ class Participant(models.Model):
             models.Index(
                 fields=["user", "-thread_updated", "-thread"], name="participant_user_activity"
             ),
+            # The few threads a user has cleared, without reading each of their seats (search
+            # counts subtract what a clear hides: chat/search.py).
+            models.Index(
+                fields=["user"], condition=Q(cleared_through__gt=0), name="participant_cleared"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ ignoring case and accents, newest first, with character-offset highlights."""
 import pytest
 
 from chat import services
+from chat.models import HiddenMessage
 from chat.search import highlights
 from chat.tests.factories import make_message, make_thread
 
@@ -203,3 +204,44 @@ def test_searching_runs_a_fixed_number_of_queries(
     # 1 the caller (JWT), 2 the count of matches the caller can see, 3 the page.
     with django_assert_num_queries(3):
         assert found(client, "a") != []
+
+
+def all_pages(client, q, **params) -> tuple[int, list[int]]:
+    """The first page's count, and every id that the offset pages return."""
+    body = search(client, q, limit=2, **params).json()
+    count, ids = body["count"], [r["message"]["id"] for r in body["results"]]
+    while body["next"]:
+        body = client.get(body["next"]).json()
+        ids += [r["message"]["id"] for r in body["results"]]
+    return count, ids
+
+
+def test_the_count_is_what_the_pages_return_whatever_is_hidden_cleared_or_deleted(
+    client_for, alice, bob, outsider, thread
+):
+    other = make_thread(alice, outsider)
+    said = {
+        (t.pk, n): make_message(t, sender, f"note {n}")
+        for t, sender in ((thread, bob), (other, outsider))
+        for n in range(6)
+    }
+    services.thread_clear(thread=thread, user=alice)  # hides notes 0-5 of the first thread
+    later = [make_message(thread, bob, f"note later {n}") for n in range(3)]
+    services.message_hide(message=later[0], user=alice)
+    services.message_hide(message=said[(other.pk, 1)], user=alice)
+    services.message_delete_for_everyone(message=said[(other.pk, 2)], user=outsider)
+    services.thread_clear(thread=other, user=outsider)  # the other side's clear changes nothing
+    # A hidden row below the clear bound, as a fixture could write it: never counted twice.
+    HiddenMessage.objects.create(user=alice, message=said[(thread.pk, 3)])
+    client = client_for(alice)
+
+    expected_everywhere = sorted(
+        [later[1].pk, later[2].pk] + [said[(other.pk, n)].pk for n in (0, 3, 4, 5)],
+        reverse=True,
+    )
+    assert all_pages(client, "note") == (6, expected_everywhere)
+    assert all_pages(client, "note", thread=thread.pk) == (2, [later[2].pk, later[1].pk])
+    assert all_pages(client, "note", thread=other.pk) == (4, expected_everywhere[2:])
+    assert all_pages(client_for(outsider), "note") == (0, [])
+    bob_count, bob_ids = all_pages(client_for(bob), "note")
+    assert bob_count == len(bob_ids) == 9
