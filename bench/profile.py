@@ -50,6 +50,10 @@ def paths() -> dict:
         "messages_first": base,
         "messages_deep_offset": f"{base}?offset={count // 2}",
         "messages_deep_before": f"{base}?before={before}",
+        "search_common": "/api/messages/search/?q=hello",
+        "search_prefix": "/api/messages/search/?q=tom",
+        "search_two_words": "/api/messages/search/?q=tomorrow%20later",
+        "search_thread": f"/api/messages/search/?q=hello&thread={deep}",
     }
 
 

@@ -1,7 +1,7 @@
 """The production topology against the framework's floor, on the same data in the same run.
 
     .venv/bin/python bench/topology.py [--seconds 6] [--post-seconds 20] [--note '...']
-    make bench-topology            # the same; about 5 minutes, not part of `make test`
+    make bench-topology            # the same; about 6 minutes, not part of `make test`
 
 Servers, all started at once on one copy of the seeded 1M-message database (bench/README.md) and
 measured in turn, in interleaved rounds, so that other load on the machine falls on all alike:
@@ -12,9 +12,11 @@ measured in turn, in interleaved rounds, so that other load on the machine falls
 - gunicorn: config.wsgi on `gunicorn -w 2` alone, no nginx (static files by WhiteNoise);
 - floor: a bare Django + DRF + Simple JWT authenticated no-op on `gunicorn -w 2` (bench/floor/),
   what the framework costs before any of this service's code.
-Then 16 writers post through each serve variant for --post-seconds (every 201 must be a row),
-and WebSocket pairs time POST -> `message.created` on the other participant's socket through
-serve's public port. Writes bench/data/topology.json and a Markdown report (--output).
+The four searches of `make bench` (a common word, a prefix, two words, one thread) run on serve
+and the floor. Then 16 writers post through each serve variant for --post-seconds (every 201
+must be a row), and WebSocket pairs time POST -> `message.created` on the other participant's
+socket through serve's public port. Writes bench/data/topology.json and a Markdown report
+(--output).
 """
 
 import argparse
@@ -42,6 +44,7 @@ BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 STATIC_FILE = "/static/web/app.js"
 READS = ["me", "unread_count", "thread_list", "messages_first"]
+SEARCHES = ["search_common", "search_prefix", "search_two_words", "search_thread"]
 POSTING = ["serve", "serve-gthread", "serve-4"]
 
 
@@ -83,25 +86,27 @@ def start_servers(database: Path) -> dict:
     return servers
 
 
-def endpoints(fixtures: run.Fixtures, server: str) -> dict:
+def endpoints(fixtures: run.Fixtures, server: str, names: list[str]) -> dict:
     if server == "floor":
         return {"noop": ("GET", ["/noop/"], "bench_user_1")}
-    chosen = {name: fixtures.endpoints()[name] for name in READS}
-    chosen["static"] = ("GET", [STATIC_FILE], None)
+    chosen = {name: fixtures.endpoints()[name] for name in names}
+    if names == READS:
+        chosen["static"] = ("GET", [STATIC_FILE], None)
     return chosen
 
 
-def measure(servers: dict, fixtures, *, seconds: float, rounds: int) -> dict:
+def measure(servers: dict, fixtures, *, seconds: float, rounds: int, names=READS) -> dict:
     token = servers["serve"].login("bench_user_1")  # the floor takes the same tokens
-    runs = {(s, e): [] for s in servers for e in endpoints(fixtures, s)}
+    plan = {name: endpoints(fixtures, name, names) for name in servers}
+    runs = {(s, e): [] for s in servers for e in plan[s]}
     cpu = dict.fromkeys(runs, 0.0)
     for server_name, server in servers.items():  # warm-up
-        for method, paths, user in endpoints(fixtures, server_name).values():
+        for method, paths, user in plan[server_name].values():
             run.wrk(server, paths, token=token if user else None, method=method, seconds=1)
     for number in range(rounds):
         run.log(f"round {number + 1}/{rounds} (load average {load_average()})")
         for server_name, server in servers.items():
-            for endpoint, (method, paths, user) in endpoints(fixtures, server_name).items():
+            for endpoint, (method, paths, user) in plan[server_name].items():
                 before = server.cpu_seconds()
                 runs[server_name, endpoint].append(
                     run.wrk(
@@ -173,8 +178,10 @@ def report(results: dict) -> str:
         *([f"- Note: {results['note']}"] if results["note"] else []),
     ]
     floor = results["reads"]["floor"]["noop"] if "reads" in results else None
-    if floor:
+    if floor and "serve" in results["reads"]:
         lines += read_tables(results["reads"], floor)
+    if floor and results.get("search"):
+        lines += search_table(results["search"]["serve"], floor)
     if "post" in results:
         lines += [
             "",
@@ -250,6 +257,32 @@ def read_tables(reads: dict, floor: dict) -> list[str]:
     return lines
 
 
+SEARCH_TITLES = {
+    "search_common": "`?q=hello` (a common word)",
+    "search_prefix": "`?q=tom` (a prefix)",
+    "search_two_words": "`?q=tomorrow later` (two words)",
+    "search_thread": "`?q=hello&thread=<busiest>` (one thread)",
+}
+
+
+def search_table(searches: dict, floor: dict) -> list[str]:
+    lines = [
+        "",
+        "**Search** as bench_user_1 (in 3,741 threads), `GET /api/messages/search/` through "
+        "serve's public port (req/s, p50 / p99 ms, ratio to the floor, server CPU µs a request):",
+        "",
+        "| query | req/s | p50 / p99 ms | ratio | CPU µs |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for endpoint, title in SEARCH_TITLES.items():
+        r = searches[endpoint]
+        lines.append(
+            f"| {title} | {r['rps']:.0f} | {r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | "
+            f"{r['rps'] / floor['rps']:.2f} | {r['cpu_us']:.0f} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6, help="per endpoint and server")
@@ -257,7 +290,9 @@ def main() -> None:
     parser.add_argument("--post-seconds", type=float, default=20)
     parser.add_argument("--ws-messages", type=int, default=30, help="per pair, 16 pairs")
     parser.add_argument(
-        "--parts", default="reads,post,ws", help="what to measure, of reads, post and ws"
+        "--parts",
+        default="reads,search,post,ws",
+        help="what to measure, of reads, search, post and ws",
     )
     parser.add_argument("--note", default="")
     parser.add_argument("--output", type=Path, help="write the Markdown report here")
@@ -289,6 +324,12 @@ def main() -> None:
         if "reads" in parts:
             readers = {name: server for name, server in servers.items() if name != "serve-4"}
             results["reads"] = measure(readers, fixtures, seconds=args.seconds, rounds=args.rounds)
+        if "search" in parts:
+            searchers = {name: servers[name] for name in ("serve", "floor")}
+            results["search"] = measure(
+                searchers, fixtures, seconds=args.seconds, rounds=args.rounds, names=SEARCHES
+            )
+            results.setdefault("reads", {"floor": results["search"]["floor"]})
         if "post" in parts:
             results["post"] = measure_posting(
                 {name: servers[name] for name in POSTING},

@@ -1,5 +1,6 @@
 """POST / DELETE /api/users/<id>/block/ and GET /api/users/blocked/: who the caller blocks.
-What a block stops between two people is tested where it is enforced (chat/tests/test_block_effects.py)."""
+What a block stops between two people is tested where it is enforced
+(chat/tests/test_block_effects.py)."""
 
 import pytest
 
