@@ -1,21 +1,30 @@
 /**
- * The open conversation: its header, messages (messages.js) and their menu (messagemenu.js),
- * typing indicator, composer (which also edits: Up arrow in an empty one takes your last
- * message), and the confirmations before deleting a message, clearing or deleting the
- * conversation; or, when none is open, the placeholder saying why.
+ * The open conversation: its header (who, and whether they are online or when last seen),
+ * messages (messages.js) and their menu (messagemenu.js), typing indicator, composer (which also
+ * edits: Up arrow in an empty one takes your last message; a send the server refuses comes back
+ * to it), and the confirmations before deleting a message, clearing or deleting the
+ * conversation; or, when none is open, the placeholder saying why. Muting and blocking are
+ * safety.js's, reporting report.js's.
  */
 
 import { messageFor } from "./api.js";
-import { byId, fullTime, h, setText } from "./dom.js";
+import { avatar, byId, fullTime, h, presenceText, setText } from "./dom.js";
 import { MessageMenu } from "./messagemenu.js";
 import { MessageList } from "./messages.js";
-import { otherOf } from "./store.js";
+import { blocks, otherOf } from "./store.js";
 
 const phoneLayout = window.matchMedia("(max-width: 699px)");
+const PRESENCE_TICK_MS = 30_000;
 
-export function conversationView(store, sync) {
+/** @param {{open: (message: object) => void}} reports the dialog that reports a message */
+export function conversationView(store, sync, reports) {
   const find = (id) => store.state.conversation?.messages.find((message) => message.id === id);
-  const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction });
+  const writable = () => {
+    const { conversation, threads, me } = store.state;
+    const thread = conversation && threads.get(conversation.threadId);
+    return !thread || !blocks(store.state, otherOf(thread, me));
+  };
+  const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction, writable });
   const messages = new MessageList({
     loadOlder: sync.loadOlder,
     loadNewer: sync.loadNewer,
@@ -32,6 +41,8 @@ export function conversationView(store, sync) {
   let typingTimer = null;
   let editingId = null; // as shown
   let draft = ""; // what the composer held before an edit took it
+  let returned = null; // the refused send whose text went back to the composer
+  let shownWith = null; // the other person as the header shows them
 
   function render(state) {
     const { conversation, me } = state;
@@ -45,10 +56,34 @@ export function conversationView(store, sync) {
     const thread = conversation && state.threads.get(id);
     const name = thread ? otherOf(thread, me).username : "";
     setText(byId("conversation-title"), name);
+    renderPresence(thread ? otherOf(thread, me) : null);
     setText(byId("composer-error"), conversation?.error ?? "");
+    takeBack(conversation?.returned ?? null);
     renderTyping(state.typing, name);
     messages.render(conversation, me, name);
     renderEditing(conversation);
+  }
+
+  /** Their avatar, with its dot, and "online" or when they were last seen. */
+  function renderPresence(other) {
+    if (other !== shownWith) {
+      byId("conversation-avatar").replaceChildren(
+        ...(other ? [avatar(other.username, other.online)] : []),
+      );
+      shownWith = other;
+    }
+    setText(byId("conversation-presence"), other ? presenceText(other) : "");
+  }
+  // "5 min ago" grows older between events.
+  setInterval(() => renderPresence(shownWith), PRESENCE_TICK_MS);
+
+  /** A send the server refused: its text back in the composer, before anything typed since. */
+  function takeBack(refused) {
+    if (refused === returned) return;
+    returned = refused;
+    if (!refused) return;
+    input.value = input.value ? `${refused.text}\n${input.value}` : refused.text;
+    resizeComposer();
   }
 
   /** The composer holds the message being edited, and gives back what it held before. */
@@ -116,6 +151,7 @@ export function conversationView(store, sync) {
     else if (action === "unread") sync.markUnread(message);
     else if (action === "delete") askDeleteMessage(message);
     else if (action === "history") showEdits(message);
+    else if (action === "report") reports.open(message);
   }
 
   /** For me, or for everyone: offered on my own messages only. Whether the time to do so has

@@ -23,12 +23,38 @@ export function setText(element, text) {
   if (element.textContent !== text) element.textContent = text;
 }
 
-/** A user's initial on a colour of their own. */
-export function avatar(username) {
-  const element = h("span", { class: "avatar", "aria-hidden": "true" }, username[0].toUpperCase());
+/** A user's initial on a colour of their own; with a green dot when `online`. Hidden from
+ * screen readers: the text beside it says who, and `presenceText` whether they are online. */
+export function avatar(username, online = false) {
+  const element = h(
+    "span",
+    { class: `avatar${online ? " online" : ""}`, "aria-hidden": "true" },
+    username[0].toUpperCase(),
+    online ? h("span", { class: "presence-dot" }) : null,
+  );
   const hue = [...username].reduce((sum, char) => (sum * 31 + char.codePointAt(0)) % 360, 7);
   element.style.setProperty("--hue", hue);
   return element;
+}
+
+const MINUTE_MS = 60_000;
+
+/** "online", "last seen just now", "last seen 5 min ago", "last seen today 09:12", "last seen
+ * yesterday 14:02", "last seen 3 Mar 14:02"; "" when they share no presence (never seen, or
+ * they hide it). */
+export function presenceText({ online, last_seen: lastSeen }, now = new Date()) {
+  if (online) return "online";
+  if (!lastSeen) return "";
+  const seen = new Date(lastSeen);
+  const minutes = Math.floor((now - seen) / MINUTE_MS);
+  if (minutes < 1) return "last seen just now";
+  if (minutes < 60) return `last seen ${minutes} min ago`;
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  const time = timeFormat.format(seen);
+  if (seen.toDateString() === now.toDateString()) return `last seen today ${time}`;
+  if (seen.toDateString() === yesterday.toDateString()) return `last seen yesterday ${time}`;
+  return `last seen ${dateFormat.format(seen)} ${time}`;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });

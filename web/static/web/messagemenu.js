@@ -1,6 +1,6 @@
 /**
  * The menu of one message's actions, opened from the small button on each message: edit and
- * delete your own, mark unread one sent to you, see an edited one's earlier texts. One menu
+ * delete your own, mark unread or report one sent to you, see an edited one's earlier texts. One menu
  * (a popover) serves every message. Keyboard: the button opens it on its first item; arrows,
  * Home and End move; Escape or Tab closes it and gives the focus back to the button.
  */
@@ -15,10 +15,12 @@ export class MessageMenu {
    * @param {(id: number) => object | undefined} hooks.find the message shown with this id
    * @param {() => object} hooks.me the signed-in user
    * @param {(action: string, message: object) => void} hooks.run "edit", "history",
-   *   "unread" or "delete"
+   *   "unread", "report" or "delete"
+   * @param {() => boolean} hooks.writable whether I may write in the conversation (not while I
+   *   block the other person)
    */
-  constructor({ find, me, run }) {
-    Object.assign(this, { find, me, run });
+  constructor({ find, me, run, writable }) {
+    Object.assign(this, { find, me, run, writable });
     this.menu = byId("message-menu");
     this.items = [...this.menu.querySelectorAll("[role=menuitem]")];
     this.messageId = null; // the message the menu is open for
@@ -51,9 +53,11 @@ export class MessageMenu {
     if (!message) return;
     const mine = message.sender === this.me().id;
     const offered = {
-      edit: mine && !message.deleted,
+      edit: mine && !message.deleted && this.writable(),
       history: Boolean(message.edited) && !message.deleted,
       unread: !mine && !message.deleted,
+      // Only its recipient may report it, and a tombstone has nothing left to report.
+      report: !mine && !message.deleted,
       delete: true,
     };
     for (const item of this.items) item.hidden = !offered[item.dataset.action];

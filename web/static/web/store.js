@@ -34,6 +34,7 @@ function signedOut() {
     error: null, // {text, until}: a failure with no better place to be shown
     announcement: null, // {text} for screen readers
     search: null, // the search in my messages shown in place of the thread list, see `newSearch`
+    blocked: null, // id → User: the people I block, once loaded
   };
 }
 
@@ -53,6 +54,8 @@ function newConversation(threadId, target = null) {
     error: "", // what the last send, edit or action on a message failed with
     editing: null, // {id, saving}: my message whose text the composer holds
     keepUnread: false, // I marked messages unread here: not read again while it stays open
+    // A send the server refused (a block): its text, for the composer to take back.
+    returned: null, // {text}
   };
 }
 
@@ -70,6 +73,13 @@ function newSearch(query, thread) {
 
 export const otherOf = (thread, me) =>
   thread.participants.find((user) => user.id !== me.id) ?? thread.participants[0];
+
+/** Whether I muted `thread` and the time it was muted for has not passed. */
+export const isMuted = (thread, now = Date.now()) =>
+  Boolean(thread.muted) && (!thread.muted_until || Date.parse(thread.muted_until) > now);
+
+/** Whether I block `user`. */
+export const blocks = (state, user) => Boolean(state.blocked?.has(user.id));
 
 function putThread(state, thread) {
   state.threads = new Map(state.threads).set(thread.id, thread);
@@ -340,6 +350,18 @@ const HANDLERS = {
     if (!state.threads.has(thread.id)) putThread(state, thread);
   },
   "thread.deleted": threadDeleted,
+  presence(state, { user, online, last_seen: lastSeen }) {
+    // Every thread with them: the thread list and the open conversation draw it from there.
+    const changed = (person) =>
+      person.id === user && (person.online !== online || person.last_seen !== lastSeen);
+    for (const thread of state.threads.values()) {
+      if (!thread.participants.some(changed)) continue;
+      const participants = thread.participants.map((person) =>
+        changed(person) ? { ...person, online, last_seen: lastSeen } : person,
+      );
+      putThread(state, { ...thread, participants });
+    }
+  },
   typing(state, { thread, user }) {
     const open = state.conversation?.threadId === thread && state.threads.has(thread);
     if (!open || user === state.me.id) return;
@@ -349,6 +371,25 @@ const HANDLERS = {
   // REST answers.
   "me.loaded"(state, { me }) {
     Object.assign(state, { me, connection: "ok", error: null });
+  },
+  "me.updated"(state, { me }) {
+    state.me = { ...state.me, ...me };
+  },
+  "blocked.loaded"(state, { users }) {
+    state.blocked = new Map(users.map((user) => [user.id, user]));
+  },
+  /** I blocked `user`, or unblocked them (`blocked` false). Their threads' presence, which the
+   * server stops or starts sharing, is left to the caller to fetch. */
+  "block.changed"(state, { user, blocked }) {
+    if (blocks(state, user) === blocked) return;
+    state.blocked = new Map(state.blocked ?? []);
+    if (blocked) state.blocked.set(user.id, user);
+    else state.blocked.delete(user.id);
+    announce(state, blocked ? `You blocked ${user.username}.` : `You unblocked ${user.username}.`);
+    const theirs = [...state.threads.values()].filter((thread) =>
+      thread.participants.some(({ id }) => id === user.id),
+    );
+    if (theirs.length) return { threads: theirs.map(({ id }) => id) };
   },
   "threads.loaded"(state, { threads, next, unread_count: unread }) {
     const openId = state.conversation?.threadId;
@@ -454,6 +495,17 @@ const HANDLERS = {
       const entry = pending.get(key);
       if (!entry) return null;
       return { pending: new Map(pending).set(key, { ...entry, failed: true }), error };
+    });
+  },
+  /** Refused for good (a block, on either side): not kept as a failed send to retry; its text
+   * goes back to the composer, with the server's reason. */
+  "send.refused"(state, { thread, key, error }) {
+    changeConversation(state, thread, ({ pending }) => {
+      const entry = pending.get(key);
+      if (!entry) return null;
+      const rest = new Map(pending);
+      rest.delete(key);
+      return { pending: rest, error, returned: { text: entry.text } };
     });
   },
   "send.confirmed"(state, { key, message }) {

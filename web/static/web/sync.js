@@ -1,10 +1,12 @@
 /**
  * Keeps the store in step with the server: the socket's live events, REST answers applied as
  * events, catching up through REST after a reconnect, and the requests the page makes (send,
- * edit, delete, mark read or unread, clear, start a conversation, find people).
+ * edit, delete, mark read or unread, clear, start a conversation, find people; block, report,
+ * mute, share presence).
  */
 
 import {
+  ApiError,
   NetworkError,
   SessionExpired,
   accessToken,
@@ -20,6 +22,7 @@ const THREAD_PAGE_SIZE = 50;
 const MESSAGE_PAGE_SIZE = 30;
 const CATCH_UP_PAGE_SIZE = 100;
 const SEARCH_PAGE_SIZE = 20;
+const BLOCKED_PAGE_SIZE = 100;
 const TYPING_SEND_EVERY_MS = 3000;
 const BOOT_RETRY_MS = 5000;
 const OWN_DELETION_KEPT_MS = 60_000;
@@ -158,7 +161,7 @@ export function createSync(store) {
     // Not marking the open thread read before knowing whether it was marked unread meanwhile.
     catchingUp += 1;
     try {
-      await loadThreads();
+      await Promise.all([loadThreads(), loadBlocked()]);
       const conversation = store.state.conversation;
       if (conversation) await catchUpConversation(conversation);
     } catch (error) {
@@ -214,7 +217,7 @@ export function createSync(store) {
     }
     store.apply({ type: "me.loaded", me });
     socket.start();
-    await loadThreads().catch(report);
+    await Promise.all([loadThreads().catch(report), loadBlocked().catch(report)]);
   }
 
   function leave(notice = "") {
@@ -447,6 +450,11 @@ export function createSync(store) {
       });
       settle({ type: "send.confirmed", key, message });
     } catch (error) {
+      // Forbidden: one of us blocks the other. Trying again would not change that.
+      if (error instanceof ApiError && error.status === 403) {
+        store.apply({ type: "send.refused", thread: threadId, key, error: messageFor(error) });
+        return;
+      }
       store.apply({ type: "send.failed", thread: threadId, key, error: messageFor(error) });
       if (error instanceof NetworkError) diagnoseConnection();
     }
@@ -538,6 +546,65 @@ export function createSync(store) {
     }
   }
 
+  /* ---- Safety and presence ---- */
+
+  /** Every page of the people I block. */
+  function loadBlocked() {
+    return snapshot(async () => {
+      const users = [];
+      let next = `/api/users/blocked/?limit=${BLOCKED_PAGE_SIZE}`;
+      while (next) {
+        const page = await api(next);
+        users.push(...page.results);
+        next = page.next;
+      }
+      return { type: "blocked.loaded", users };
+    });
+  }
+
+  /** Blocks `user` (`blocked` true) or unblocks them. A failure is shown under the composer of
+   * `threadId` if given, else thrown. */
+  async function setBlocked(user, blocked, threadId = null) {
+    try {
+      await api(`/api/users/${user.id}/block/`, { method: blocked ? "POST" : "DELETE" });
+    } catch (error) {
+      if (threadId === null) throw error;
+      return failed(threadId, error);
+    }
+    settle({ type: "block.changed", user: { id: user.id, username: user.username }, blocked });
+  }
+
+  /** Reports `message` (sent to me) for `reason`, with an optional comment; a failure is
+   * thrown. */
+  function reportMessage(message, reason, comment) {
+    return api(`${messagePath(message.id)}report/`, {
+      method: "POST",
+      body: comment ? { reason, comment } : { reason },
+    });
+  }
+
+  /** Mutes thread `id` until `until` (a Date; null: until unmuted), or unmutes it (`muted`
+   * false). */
+  async function mute(id, muted, until = null) {
+    try {
+      await snapshot(async () => ({
+        type: "thread.loaded",
+        thread: await api(`/api/threads/${id}/mute/`, {
+          method: muted ? "POST" : "DELETE",
+          body: muted ? { until: until && until.toISOString() } : undefined,
+        }),
+      }));
+    } catch (error) {
+      failed(id, error);
+    }
+  }
+
+  /** Whether others see when I am online; a failure is thrown. */
+  async function showPresence(show) {
+    const me = await api("/api/users/me/", { method: "PATCH", body: { show_presence: show } });
+    settle({ type: "me.updated", me });
+  }
+
   /* ---- Searching my messages ---- */
 
   /** Finds my messages with every word of `query` (in thread `thread` only, unless null). */
@@ -620,6 +687,10 @@ export function createSync(store) {
     markUnread,
     clearThread,
     history,
+    setBlocked,
+    reportMessage,
+    mute,
+    showPresence,
   };
 }
 

@@ -1,18 +1,30 @@
 /**
- * The list of conversations, newest activity first, each with its last message and unread
- * badge; and the unread total in the page title.
+ * The list of conversations, newest activity first, each with its last message, unread badge,
+ * the other person's online dot and a bell for a muted one; and the unread total in the page
+ * title.
  */
 
 import { avatar, byId, h, shortTime } from "./dom.js";
-import { otherOf } from "./store.js";
+import { isMuted, otherOf } from "./store.js";
+
+const MUTE_CHECK_MS = 60_000;
 
 export function threadListView(store, sync) {
   const list = byId("thread-list");
   let shown = {};
 
   byId("more-threads").addEventListener("click", sync.loadMoreThreads);
+  // A mute that runs out shows so without an event: the list is drawn again now and then.
+  let mutedShown = 0;
+  setInterval(() => {
+    const muted = [...store.state.threads.values()].filter((thread) => isMuted(thread)).length;
+    if (muted !== mutedShown) {
+      shown = {};
+      render(store.state);
+    }
+  }, MUTE_CHECK_MS);
 
-  store.subscribe((state) => {
+  function render(state) {
     document.title = state.unread ? `(${state.unread}) Chat` : "Chat";
     const { me, threads, threadsLoaded, moreThreads } = state;
     const openId = state.conversation?.threadId;
@@ -30,10 +42,13 @@ export function threadListView(store, sync) {
         )
       : [];
     list.replaceChildren(...sorted.map((thread) => threadItem(thread, me, openId)));
+    mutedShown = sorted.filter((thread) => isMuted(thread)).length;
     byId("threads-empty").hidden = !threadsLoaded || sorted.length > 0;
     byId("more-threads").hidden = !moreThreads;
     if (focusedId) list.querySelector(`[data-thread-id="${focusedId}"]`)?.focus();
-  });
+  }
+
+  store.subscribe(render);
 }
 
 function threadItem(thread, me, openId) {
@@ -53,17 +68,30 @@ function threadItem(thread, me, openId) {
         "aria-current": thread.id === openId ? "page" : null,
         dataset: { threadId: thread.id },
       },
-      avatar(other.username),
+      avatar(other.username, other.online),
       h(
         "span",
         { class: "thread-main" },
-        h("span", { class: "thread-name" }, other.username),
+        h(
+          "span",
+          { class: "thread-name" },
+          other.username,
+          other.online ? h("span", { class: "visually-hidden" }, " (online)") : null,
+        ),
         h("span", { class: "preview" }, preview),
       ),
       h(
         "span",
         { class: "thread-side" },
         last ? h("time", { datetime: last.created }, shortTime(last.created)) : null,
+        isMuted(thread)
+          ? h(
+              "span",
+              { class: "muted-icon", title: "Muted" },
+              h("span", { class: "icon bell-off", "aria-hidden": "true" }),
+              h("span", { class: "visually-hidden" }, "Muted"),
+            )
+          : null,
         thread.unread_count
           ? h(
               "span",

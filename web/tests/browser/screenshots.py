@@ -94,6 +94,32 @@ def main() -> None:
         merged.get_by_role("button", name="Message actions").click()
         expect(page.get_by_role("menuitem", name="Mark unread")).to_be_focused()
         page.screenshot(path=OUT / "changes.png")
+        page.keyboard.press("Escape")
+
+        # Safety: Carol's conversation muted, one of her messages reported.
+        page.get_by_role("link", name="carol").click()
+        expect(page.locator(".message")).to_have_count(2)
+        page.get_by_role("button", name="Mute conversation", exact=True).click()
+        page.get_by_role("menuitem", name="Until I unmute").click()
+        expect(page.get_by_role("button", name="Unmute conversation", exact=True)).to_be_visible()
+        terrace = page.locator(".message").filter(has_text="terrace")
+        terrace.get_by_role("button", name="Message actions").click()
+        page.get_by_role("menuitem", name="Report…").click()
+        report = page.get_by_role("dialog", name="Report this message")
+        report.get_by_role("radio", name="Spam").check()
+        report.get_by_label("Comment").fill("Sends the same advert every day.")
+        page.screenshot(path=OUT / "report.png")
+        report.get_by_role("button", name="Cancel").click()
+
+        # Dave blocked: the notice in place of the composer, and the settings.
+        page.get_by_role("link", name="dave").click()
+        page.get_by_role("button", name="Block dave", exact=True).click()
+        page.get_by_role("dialog", name="Block dave?").get_by_role("button", name="Block").click()
+        expect(page.get_by_text("You blocked dave.")).to_be_visible()
+        page.screenshot(path=OUT / "blocked.png")
+        page.get_by_role("button", name="Settings").click()
+        expect(page.get_by_role("dialog", name="Settings")).to_contain_text("dave")
+        page.screenshot(path=OUT / "settings.png")
 
         browser.close()
     print(f"Screenshots written to {OUT}")

@@ -179,7 +179,7 @@ def test_a_deleted_thread_with_the_total_in_its_event_needs_no_fetch(run):
 def test_an_unknown_event_type_changes_nothing(run):
     result = run("""
         const before = renders;
-        const stale = store.apply({ type: "presence", user: 2, online: true });
+        const stale = store.apply({ type: "reaction.added", message: 10, emoji: "+1" });
         return { stale, renders: renders - before };
     """)
     assert result == {"stale": None, "renders": 0}
@@ -488,3 +488,75 @@ def test_the_last_newer_page_joins_the_newest_messages(run):
     assert result["joined"] is False
     assert result["shown"] == [20, 21, 22, 23]
     assert result["target"] == 20
+
+
+def test_presence_reaches_every_thread_with_that_user_and_again_changes_nothing(run):
+    result = run("""
+        const event = { type: "presence", user: bob.id, online: true, last_seen: null };
+        store.apply(event);
+        const once = store.state.threads.get(7);
+        store.apply(event);
+        const again = store.state.threads.get(7);
+        store.apply({ type: "presence", user: 99, online: true, last_seen: null });
+        const other = store.state.threads.get(7);
+        store.apply({ ...event, online: false, last_seen: "2026-01-01T11:00:00Z" });
+        const gone = store.state.threads.get(7).participants.find(({ id }) => id === bob.id);
+        return {
+          online: once.participants.find(({ id }) => id === bob.id).online,
+          me: once.participants.find(({ id }) => id === alice.id).online ?? null,
+          sameObject: once === again && again === other,
+          gone,
+        };
+    """)
+    assert result["online"] is True
+    assert result["me"] is None
+    assert result["sameObject"] is True
+    assert result["gone"] == {
+        "id": 2,
+        "username": "bob",
+        "online": False,
+        "last_seen": "2026-01-01T11:00:00Z",
+    }
+
+
+def test_blocking_marks_the_person_and_asks_for_their_threads(run):
+    result = run("""
+        store.apply({ type: "blocked.loaded", users: [] });
+        const blocked = store.apply({ type: "block.changed", user: bob, blocked: true });
+        const whileBlocked = store.state.blocked.has(bob.id);
+        const again = store.apply({ type: "block.changed", user: bob, blocked: true });
+        const announced = store.state.announcement.text;
+        store.apply({ type: "block.changed", user: bob, blocked: false });
+        return { blocked, whileBlocked, again, announced, after: [...store.state.blocked.keys()] };
+    """)
+    assert result == {
+        "blocked": {"threads": [7]},
+        "whileBlocked": True,
+        "again": None,
+        "announced": "You blocked bob.",
+        "after": [],
+    }
+
+
+def test_a_refused_send_gives_its_text_back_and_is_not_kept_to_retry(run):
+    result = run("""
+        store.apply({ type: "send.started", thread: 7, key: "k1", text: "still there?" });
+        store.apply({ type: "send.refused", thread: 7, key: "k1", error: "You cannot." });
+        const { pending, error, returned } = store.state.conversation;
+        return { pending: [...pending.keys()], error, returned };
+    """)
+    assert result == {"pending": [], "error": "You cannot.", "returned": {"text": "still there?"}}
+
+
+def test_a_mute_counts_until_its_time_runs_out(run):
+    result = run("""
+        const { isMuted } = await import("/static/web/store.js");
+        const now = Date.parse("2026-01-01T12:00:00Z");
+        return [
+          isMuted({ muted: false, muted_until: null }, now),
+          isMuted({ muted: true, muted_until: null }, now),
+          isMuted({ muted: true, muted_until: "2026-01-01T13:00:00Z" }, now),
+          isMuted({ muted: true, muted_until: "2026-01-01T11:00:00Z" }, now),
+        ];
+    """)
+    assert result == [False, True, True, False]
