@@ -79,3 +79,22 @@ export function messageTime(iso) {
     ? timeFormat.format(date)
     : fullFormat.format(date);
 }
+
+/** A menu's keys, as the ARIA menu pattern has them: arrows, Home and End move the focus among
+ * `items` (round), Tab closes it by `close()`. */
+export function menuKey(event, items, close) {
+  const at = items.indexOf(document.activeElement);
+  const moves = {
+    ArrowDown: (at + 1) % items.length,
+    ArrowUp: (at - 1 + items.length) % items.length,
+    Home: 0,
+    End: items.length - 1,
+  };
+  if (event.key in moves) {
+    event.preventDefault();
+    items[moves[event.key]].focus();
+  } else if (event.key === "Tab") {
+    event.preventDefault();
+    close();
+  }
+}

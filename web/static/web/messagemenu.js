@@ -5,7 +5,7 @@
  * Home and End move; Escape or Tab closes it and gives the focus back to the button.
  */
 
-import { byId } from "./dom.js";
+import { byId, menuKey } from "./dom.js";
 
 const GAP_PX = 4;
 
@@ -101,21 +101,7 @@ export class MessageMenu {
   }
 
   onKey(event) {
-    const items = this.visibleItems();
-    const at = items.indexOf(document.activeElement);
-    const moves = {
-      ArrowDown: (at + 1) % items.length,
-      ArrowUp: (at - 1 + items.length) % items.length,
-      Home: 0,
-      End: items.length - 1,
-    };
-    if (event.key in moves) {
-      event.preventDefault();
-      items[moves[event.key]].focus();
-    } else if (event.key === "Tab") {
-      event.preventDefault();
-      this.close();
-    }
+    menuKey(event, this.visibleItems(), () => this.close());
   }
 
   choose(action) {

@@ -4,7 +4,7 @@
  * while I block them, the notice in place of the composer, with its Unblock button.
  */
 
-import { byId, fullTime, setText } from "./dom.js";
+import { byId, fullTime, menuKey, setText } from "./dom.js";
 import { blocks, isMuted, otherOf } from "./store.js";
 
 const HOUR_MS = 3_600_000;
@@ -97,22 +97,9 @@ export function safetyView(store, sync) {
     if (!focus || focus === document.body || muteMenu.contains(focus)) muteButton.focus();
   });
 
-  muteMenu.addEventListener("keydown", (event) => {
-    const at = muteItems.indexOf(document.activeElement);
-    const moves = {
-      ArrowDown: (at + 1) % muteItems.length,
-      ArrowUp: (at - 1 + muteItems.length) % muteItems.length,
-      Home: 0,
-      End: muteItems.length - 1,
-    };
-    if (event.key in moves) {
-      event.preventDefault();
-      muteItems[moves[event.key]].focus();
-    } else if (event.key === "Tab") {
-      event.preventDefault();
-      muteMenu.hidePopover();
-    }
-  });
+  muteMenu.addEventListener("keydown", (event) =>
+    menuKey(event, muteItems, () => muteMenu.hidePopover()),
+  );
 
   for (const item of muteItems) {
     item.addEventListener("click", () => {
