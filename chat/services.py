@@ -38,7 +38,8 @@ BLOCKED_DETAIL = "You cannot message this person."
 
 def refuse_if_blocked(*, user_id: int, other_id: int) -> None:
     """PermissionDenied while either user blocks the other: the one check of every write that
-    reaches the other person (starting the thread, sending, editing, typing)."""
+    reaches the other person (starting the thread, sending, editing). The consumer asks the same
+    `blocked` for typing, which it drops without a word instead."""
     if blocked(user_id=user_id, other_id=other_id):
         raise PermissionDenied(BLOCKED_DETAIL)
 
