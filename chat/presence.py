@@ -228,6 +228,7 @@ class Keeper:
         self.sweeps_due: list[float] = []
         self.wake = asyncio.Event()
         self.stopping = False
+        self.failing = False  # the last round failed: said once, until one works
         self.task: asyncio.Task | None = None
 
     async def opened(self, *, user_id: int, channel_name: str) -> None:
@@ -274,8 +275,18 @@ class Keeper:
             try:
                 await database_sync_to_async(self.round)(refresh=refresh)
             except Exception:
-                # The next round tries again; the task must outlive a database outage.
-                logger.exception("Presence: refresh or sweep failed; retrying at the next one.")
+                # The next round tries again; the task must outlive a database outage. Said once
+                # until a round works again, not at every refresh of the outage.
+                if not self.failing:
+                    logger.exception(
+                        "Presence: refresh or sweep failed; retrying at every refresh until one "
+                        "works."
+                    )
+                self.failing = True
+                continue
+            if self.failing:
+                logger.warning("Presence: refresh and sweep work again.")
+                self.failing = False
 
     def round(self, *, refresh: bool) -> None:
         """In the database's thread: the closes that failed, the refresh when due, the sweep."""

@@ -6,6 +6,8 @@ keeper of this test's event loop does every refresh and sweep (test_realtime_e2e
 processes and a killed one). Events are published on commit: real transactions.
 """
 
+import asyncio
+import logging
 from datetime import timedelta
 
 import pytest
@@ -259,4 +261,30 @@ async def test_a_socket_whose_writes_fail_is_counted_later_and_never_forever(peo
     assert offline["online"] is False
     assert not await db_async(PresenceSocket.objects.filter(user=bob).exists)()
     assert failures == {"open": 0, "close": 0}
+    await alice_socket.disconnect()
+
+
+async def test_a_database_outage_is_logged_once_and_its_end_once(people, monkeypatch, caplog):
+    alice, _, _ = people
+    real_round = presence.Keeper.round
+    failures = [3]
+
+    def flaky_round(self, *, refresh):
+        if failures[0]:
+            failures[0] -= 1
+            raise DatabaseError("the database is away for a moment")
+        return real_round(self, refresh=refresh)
+
+    monkeypatch.setattr(presence.Keeper, "round", flaky_round)
+    with caplog.at_level(logging.WARNING, logger="chat.presence"):
+        alice_socket = await open_socket(alice)
+        for _ in range(100):  # three failed refreshes, then one that works
+            if any("work again" in record.message for record in caplog.records):
+                break
+            await asyncio.sleep(0.05)
+
+    said = [(r.levelno, r.message) for r in caplog.records if r.name == "chat.presence"]
+    assert failures == [0]
+    assert [level for level, _ in said] == [logging.ERROR, logging.WARNING]
+    assert "work again" in said[1][1]
     await alice_socket.disconnect()
