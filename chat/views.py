@@ -34,6 +34,7 @@ from chat.serializers import (
 from config.throttles import SendRateThrottle
 
 NOT_FOUND = OpenApiResponse(description="No such thread or message among the caller's.")
+DELETED_FOR_EVERYONE = OpenApiResponse(description="The message was deleted for everyone.")
 NOT_YOURS = OpenApiResponse(
     description="Not allowed: the message is the other participant's, or its window has passed."
 )
@@ -241,7 +242,7 @@ class MessageDetailView(generics.GenericAPIView):
             200: MessageSerializer,
             403: NOT_YOURS,
             404: NOT_FOUND,
-            409: OpenApiResponse(description="The message was deleted for everyone."),
+            409: DELETED_FOR_EVERYONE,
         },
     )
     def patch(self, request, message_id: int):
@@ -317,7 +318,7 @@ class MessageReportView(generics.GenericAPIView):
             201: ReportSerializer,
             403: OpenApiResponse(description="Only the message's recipient can report it."),
             404: NOT_FOUND,
-            409: OpenApiResponse(description="The message was deleted for everyone."),
+            409: DELETED_FOR_EVERYONE,
         },
     )
     def post(self, request, message_id: int):
