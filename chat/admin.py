@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from chat import services
-from chat.models import Message, MessageEdit, Report, Thread
+from chat import files, services
+from chat.models import Attachment, Message, MessageEdit, Report, Thread
 from common.fields import MAX_ID, PLAIN_INTEGER
 
 User = get_user_model()
@@ -176,6 +176,39 @@ class MessageEditInline(admin.TabularInline):
         return False
 
 
+class AttachmentInline(admin.TabularInline):
+    """A message's files: images as thumbnails, each opening the file through a signed link
+    (the files are never served otherwise). Operators remove files by deleting the message for
+    everyone, as its sender would."""
+
+    model = Attachment
+    fields = ["preview", "name", "content_type", "size_shown", "uploader", "created"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "files"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="file")
+    def preview(self, attachment):
+        if attachment.thumbnail_url is None:
+            return format_html('<a href="{}">Download</a>', attachment.url)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">'
+            '<img src="{}" alt="{}" style="max-width: 160px; max-height: 160px"></a>',
+            attachment.url,
+            attachment.thumbnail_url,
+            attachment.name,
+        )
+
+    @admin.display(description="size")
+    def size_shown(self, attachment):
+        dimensions = f", {attachment.width} x {attachment.height} px" if attachment.width else ""
+        return f"{files.human_size(attachment.size)}{dimensions}"
+
+
 @admin.register(Message)
 class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
     list_display = ["id", "sender", "thread_link", "short_text", "is_read", "edited", "created"]
@@ -188,7 +221,7 @@ class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
     ordering = ["-id"]
     list_per_page = 50
     show_full_result_count = False
-    inlines = [MessageEditInline]
+    inlines = [AttachmentInline, MessageEditInline]
     actions = ["delete_for_everyone", "mark_read", "mark_unread"]
 
     def has_add_permission(self, request):

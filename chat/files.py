@@ -38,6 +38,9 @@ from common.errors import TooLarge, UnsupportedType
 Image.MAX_IMAGE_PIXELS = settings.ATTACHMENT_MAX_PIXELS
 
 THUMBNAIL_BOX = (320, 320)
+# Room for the multipart framing around a file of the largest size: a request larger than the
+# limit and this is refused before its body is read (by the view, and by nginx).
+MULTIPART_OVERHEAD = 64 * 1024
 # An animation may have this many times the pixels of one frame over all its frames.
 ANIMATION_PIXEL_FACTOR = 4
 
@@ -193,6 +196,16 @@ def _thumbnail(image: Image.Image, image_format: ImageFormat) -> bytes:
     return out.getvalue()
 
 
+def refuse_if_too_large(size: int, *, framing: int = 0) -> None:
+    """TooLarge if a file of `size` bytes (with `framing` bytes around it allowed for) is over
+    ATTACHMENT_MAX_BYTES."""
+    if size > settings.ATTACHMENT_MAX_BYTES + framing:
+        raise TooLarge(
+            "This file is too large: files can be up to "
+            f"{human_size(settings.ATTACHMENT_MAX_BYTES)}."
+        )
+
+
 def human_size(size: int) -> str:
     """Bytes in the units people read: 10 MB, 1 GB (powers of 1024, as file managers count)."""
     units = ["bytes", "KB", "MB", "GB"]
@@ -254,7 +267,10 @@ def delete_stored(names: list[str]) -> None:
 
 def stored_folders() -> list[str]:
     """The hour folders under `attachments/`, oldest first."""
-    folders, _ = default_storage.listdir(FOLDER) if default_storage.exists(FOLDER) else ([], [])
+    try:
+        folders, _ = default_storage.listdir(FOLDER)
+    except FileNotFoundError:  # nothing stored yet (S3 has no folders to be missing)
+        return []
     return sorted(folder for folder in folders if re.fullmatch(r"\d{10}", folder))
 
 

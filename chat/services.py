@@ -169,11 +169,7 @@ def attachment_upload(*, user, upload) -> Attachment:
     The files are stored before the row is written and deleted if writing it fails: a crash in
     between leaves files without a row, which the purge removes, never a row without files.
     """
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise TooLarge(
-            f"This file is too large: files can be up to "
-            f"{files.human_size(settings.ATTACHMENT_MAX_BYTES)}."
-        )
+    files.refuse_if_too_large(upload.size)
     _refuse_over_quota(user, upload.size)  # before the work of decoding it
     prepared = files.prepare(upload.read(), upload.name or "")
     stored = files.store(prepared)

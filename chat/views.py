@@ -6,7 +6,6 @@ go through `chat.services`.
 
 import re
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +38,6 @@ from chat.serializers import (
     ThreadSerializer,
     UnreadCountSerializer,
 )
-from common.errors import TooLarge
 from config.throttles import SendRateThrottle, UploadRateThrottle
 
 NOT_FOUND = OpenApiResponse(description="No such thread or message among the caller's.")
@@ -360,9 +358,6 @@ class UserPresenceView(generics.GenericAPIView):
         return Response(PresenceSerializer(presence).data)
 
 
-# Room for the multipart framing around a file of the largest size: a request larger than this
-# is refused before its body is read.
-MULTIPART_OVERHEAD = 64 * 1024
 NOT_A_FILE_OF_YOURS = OpenApiResponse(
     description="No such file among those the caller uploaded or can see in their threads."
 )
@@ -411,11 +406,8 @@ class AttachmentUploadView(generics.GenericAPIView):
     )
     def post(self, request):
         length = request.META.get("CONTENT_LENGTH") or ""
-        if length.isdigit() and int(length) > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
-            raise TooLarge(
-                f"This file is too large: files can be up to "
-                f"{files.human_size(settings.ATTACHMENT_MAX_BYTES)}."
-            )
+        if length.isdigit():  # refused before the body is read
+            files.refuse_if_too_large(int(length), framing=files.MULTIPART_OVERHEAD)
         data = AttachmentUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         attachment = services.attachment_upload(

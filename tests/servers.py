@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -61,7 +62,10 @@ def server_env(**overrides) -> dict:
         THROTTLE_REGISTER="10000/min",
         THROTTLE_REFRESH="10000/min",
         THROTTLE_SEND="10000/min",
+        THROTTLE_UPLOAD="10000/min",
         DJANGO_SETTINGS_MODULE="config.settings",
+        # Uploads go to a folder of the test's, never to the project's media/.
+        MEDIA_ROOT=tempfile.mkdtemp(prefix="chat-test-media-"),
     )
     env.update(overrides)
     return env

@@ -1,9 +1,13 @@
 """The operators' admin: lists, change pages, the add form's rules, bulk actions, query counts."""
 
+import re
+
 import pytest
+from django.test import Client
 
 from chat import services
 from chat.models import Message, Participant, Thread
+from chat.tests import attachment_files as made
 from chat.tests.factories import UserFactory, make_message, make_thread
 from chat.tests.inbox import Inbox
 
@@ -369,3 +373,29 @@ def test_bulk_mark_unread_leaves_what_the_recipient_no_longer_sees(
 
     unread = set(Message.objects.filter(pk__in=ids, is_read=False).values_list("id", flat=True))
     assert unread == {visible.pk}
+
+
+def test_the_message_page_shows_its_files_as_thumbnails_that_open_them(
+    admin_client, alice, thread, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    photo = services.attachment_upload(
+        user=alice, upload=made.upload(made.image_bytes(made.gradient(), "PNG"), "harbour.png")
+    )
+    notes = services.attachment_upload(user=alice, upload=made.upload(b"minutes", "notes.txt"))
+    message, _ = services.message_send(
+        thread=thread, sender=alice, text="", attachment_ids=[photo.pk, notes.pk]
+    )
+
+    page = admin_client.get(f"{MESSAGES}{message.pk}/change/")
+
+    html = page.content.decode()
+    thumbnail = re.search(r'<img src="([^"]+)" alt="harbour.png"', html)
+    assert thumbnail is not None
+    assert "640 x 480 px" in html
+    assert "notes.txt" in html
+    # The links work as they are, in the operator's browser: signed, no token needed.
+    served = Client().get(thumbnail.group(1).replace("&amp;", "&"))
+    assert (served.status_code, served["Content-Type"]) == (200, "image/png")
+    download = re.search(r'<a href="([^"]+)">Download</a>', html).group(1).replace("&amp;", "&")
+    assert b"".join(Client().get(download).streaming_content) == b"minutes"

@@ -5,8 +5,8 @@ nginx on the public HOST:PORT sends `/ws/` to uvicorn processes (ASGI) and every
 gunicorn's WSGI workers, and serves the static files itself. The application servers (gunicorn,
 and one uvicorn per ASGI worker, so that the supervisor restarts and names each) listen on Unix
 sockets in the run directory, where nginx also keeps its configuration (rendered from
-`deploy/nginx/`), temporary files, pid and access log. bench/TOPOLOGY.md has the measurements
-behind each choice.
+`deploy/nginx/`), temporary files, pid and access log. Beside them, `purge_attachments` runs
+hourly. bench/TOPOLOGY.md has the measurements behind each choice.
 
 Without `REDIS_URL`, one uvicorn process serves HTTP and WebSocket, as before: with the in-memory
 channel layer an event reaches only the sockets of the process that sent it, so several processes
@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 from prometheus_client import multiprocess
 
+from chat.files import MULTIPART_OVERHEAD
 from config.supervisor import Program, Supervisor
 
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
@@ -42,6 +43,7 @@ NGINX_MISSING = (
 )
 # The longest Unix socket path the kernel takes (sun_path, 108 bytes on Linux, 104 on macOS).
 MAX_SOCKET_PATH = 100
+PURGE_EVERY = 3600  # seconds between runs of purge_attachments
 
 
 def find_nginx() -> str | None:
@@ -97,6 +99,7 @@ def render_nginx(
         "access_log": run_dir / "access.log",
         "static_root": Path(settings.STATIC_ROOT).resolve(),
         "client_max_body_size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        "upload_max_body_size": settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD,
         "metrics_access": metrics_access(),
     }
     (run_dir / "chat-locations.conf").write_text(render("chat-locations.conf.template", values))
@@ -220,6 +223,12 @@ class Command(BaseCommand):
                 env=env,
                 socket=wsgi_socket,
             ),
+            # Uploads never sent, and files a crash left without a row (chat/files.py).
+            Program(
+                "purge",
+                [sys.executable, "manage.py", "purge_attachments", f"--every={PURGE_EVERY}"],
+                env=env,
+            ),
             *(
                 Program(
                     f"asgi-{number}",
@@ -250,7 +259,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "REDIS_URL is not set: one uvicorn process serves HTTP and WebSocket, since with the "
-            "in-memory channel layer an event reaches only the sockets of its own process."
+            "in-memory channel layer an event reaches only the sockets of its own process. "
+            "Run `manage.py purge_attachments` hourly (cron) to remove uploads never sent."
         )
         self.stdout.write(
             f"Serving on http://{host}:{port}/ with the in-memory channel layer, "
