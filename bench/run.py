@@ -88,6 +88,8 @@ def server_env(database: Path) -> dict:
         SQLITE_PATH=str(database),
         JWT_ACCESS_MINUTES="600",
         THROTTLE_SEND="10000000/min",  # 16 writers as fast as the server answers
+        THROTTLE_UPLOAD="10000000/min",
+        MEDIA_ROOT=str(DATA / "media"),
         LOG_LEVEL="WARNING",
     )
 
@@ -146,10 +148,21 @@ def parse_bench_json(output: str) -> dict:
     raise RuntimeError(f"no result in the output:\n{output[-2000:]}")
 
 
-def wrk(server: BenchServer, paths: list[str], *, token: str | None, method: str, seconds: float):
+def wrk(
+    server: BenchServer,
+    paths: list[str],
+    *,
+    token: str | None,
+    method: str,
+    seconds: float,
+    body: tuple[Path, str] | None = None,
+):
+    """`body`: a file holding each request's body, and its Content-Type."""
     env = {**os.environ, "BENCH_PATHS": ",".join(paths), "BENCH_METHOD": method}
     if token:
         env["BENCH_TOKEN"] = token
+    if body:
+        env["BENCH_BODY_FILE"], env["BENCH_CONTENT_TYPE"] = str(body[0]), body[1]
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(BENCH / "load.lua"), server.url("/")]  # fmt: skip
     return parse_bench_json(

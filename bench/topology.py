@@ -13,9 +13,10 @@ measured in turn, in interleaved rounds, so that other load on the machine falls
 - floor: a bare Django + DRF + Simple JWT authenticated no-op on `gunicorn -w 2` (bench/floor/),
   what the framework costs before any of this service's code.
 The four searches of `make bench` (a common word, a prefix, two words, one thread) run on serve
-and the floor. Then 16 writers post through each serve variant for --post-seconds (every 201
-must be a row), and WebSocket pairs time POST -> `message.created` on the other participant's
-socket through serve's public port. Writes bench/data/topology.json and a Markdown report
+and the floor. Files: the busiest thread's first page before and after photos are put on half of
+its messages, and uploads of a photo, beside the floor. Then 16 writers post through each serve
+variant for --post-seconds (every 201 must be a row), and WebSocket pairs time POST ->
+`message.created` on the other participant's socket through serve's public port. Writes bench/data/topology.json and a Markdown report
 (--output).
 """
 
@@ -128,6 +129,117 @@ def measure(servers: dict, fixtures, *, seconds: float, rounds: int, names=READS
     return results
 
 
+PHOTO_SIZE = (1600, 1200)  # 1.9 megapixels: a phone photo, scaled down as apps send them
+FILES_ON_PAGE = 10  # of the 20 messages of the first page
+
+
+def photo_upload_body() -> tuple[Path, str]:
+    """A multipart body holding one JPEG photo (noise over a gradient, so it compresses like a
+    photograph), written once into bench/data; and its Content-Type."""
+    import io
+    import random
+
+    from PIL import Image
+
+    width, height = PHOTO_SIZE
+    image = Image.linear_gradient("L").resize(PHOTO_SIZE).convert("RGB")
+    noise = Image.frombytes("RGB", PHOTO_SIZE, random.Random(7).randbytes(width * height * 3))
+    photo = io.BytesIO()
+    Image.blend(image, noise, 0.3).save(photo, "JPEG", quality=85)
+    boundary = "bench-upload-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n".encode()
+        + photo.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    path = run.DATA / "upload-body.bin"
+    path.write_bytes(body)
+    return path, f"multipart/form-data; boundary={boundary}"
+
+
+def put_files_on_the_first_page(server, fixtures, body: tuple[Path, str]) -> None:
+    """Half the messages of the busiest thread's first page carry a photo, sent through the API
+    as a client sends them: upload, then send with the id."""
+    import urllib.request
+
+    token = server.login("bench_user_1")
+    path = f"/api/threads/{fixtures.deep_thread}/messages/"
+    for number in range(FILES_ON_PAGE):
+        request = urllib.request.Request(
+            server.url("/api/attachments/"),
+            data=body[0].read_bytes(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": body[1]},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            attachment = json.loads(response.read())
+        status, _ = server.call(
+            "POST", path, {"text": f"photo {number}", "attachments": [attachment["id"]]}, token
+        )
+        assert status == 201
+        assert server.call("POST", path, {"text": f"about photo {number}"}, token)[0] == 201
+
+
+def measure_files(servers: dict, fixtures, *, seconds: float, rounds: int) -> dict:
+    """The busiest thread's first page without files, then with photos on half its messages,
+    and uploads of a photo (16 connections, as bench_user_1), each beside the floor, in
+    interleaved rounds."""
+    body = photo_upload_body()
+    serve, floor = servers["serve"], servers["floor"]
+    token = serve.login("bench_user_1")
+    page = [f"/api/threads/{fixtures.deep_thread}/messages/"]
+    results = wrk_rounds(
+        {"floor": (floor, "GET", ["/noop/"], None), "page": (serve, "GET", page, None)},
+        token,
+        seconds=seconds,
+        rounds=rounds,
+    )
+    put_files_on_the_first_page(serve, fixtures, body)
+    with_files = wrk_rounds(
+        {
+            "floor": (floor, "GET", ["/noop/"], None),
+            "page": (serve, "GET", page, None),
+            "upload": (serve, "POST", ["/api/attachments/"], body),
+        },
+        token,
+        seconds=seconds,
+        rounds=rounds,
+    )
+    return {
+        "without_files": results,
+        "with_files": with_files,
+        "photo_bytes": body[0].stat().st_size,
+    }
+
+
+def wrk_rounds(jobs: dict, token: str, *, seconds: float, rounds: int) -> dict:
+    """Each job (server, method, paths, body) under wrk for `seconds` in all, in rounds."""
+    runs = {name: [] for name in jobs}
+    cpu = dict.fromkeys(jobs, 0.0)
+    for number in range(rounds):
+        run.log(f"files, round {number + 1}/{rounds} (load average {load_average()})")
+        for name, (server, method, paths, body) in jobs.items():
+            before = server.cpu_seconds()
+            runs[name].append(
+                run.wrk(
+                    server, paths, token=token, method=method, seconds=seconds / rounds, body=body
+                )
+            )
+            cpu[name] += server.cpu_seconds() - before
+    results = {}
+    for name, name_runs in runs.items():
+        merged = run.merge_runs(name_runs)
+        merged["cpu_us"] = cpu[name] * 1e6 / max(merged["requests"], 1)
+        results[name] = merged
+        run.log(
+            f"  {name:<30} {merged['rps']:7.0f} req/s  p50 {merged['p50'] / 1000:6.1f} ms  "
+            f"p99 {merged['p99'] / 1000:6.1f} ms  CPU {merged['cpu_us']:6.0f} us  "
+            f"errors {merged['errors']}"
+        )
+    return results
+
+
 def measure_posting(servers: dict, fixtures, database, *, seconds: float, rounds: int) -> dict:
     """16 writers through each server for `seconds` in all, in interleaved rounds."""
     runs = {name: [] for name in servers}
@@ -203,6 +315,8 @@ def report(results: dict) -> str:
                 f"| {server} | {r['rps']:.0f} | {ratios[0]} | {r['cpu_us']:.0f}{ratios[1]} | "
                 f"{r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | {r['errors']} | {r['lost']} |"
             )
+    if results.get("files"):
+        lines += files_table(results["files"])
     if results.get("websocket"):
         lines += [
             "",
@@ -283,6 +397,32 @@ def search_table(searches: dict, floor: dict) -> list[str]:
     return lines
 
 
+def files_table(files: dict) -> list[str]:
+    rows = [
+        ("first message page, no files", files["without_files"]["page"],
+         files["without_files"]["floor"]),
+        (f"first message page, {FILES_ON_PAGE} of its 20 messages with a photo",
+         files["with_files"]["page"], files["with_files"]["floor"]),
+        (f"`POST /api/attachments/`: a {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG "
+         f"({files['photo_bytes'] / 1024:.0f} KB)", files["with_files"]["upload"],
+         files["with_files"]["floor"]),
+    ]  # fmt: skip
+    lines = [
+        "",
+        "**Files** through serve's public port, each beside the floor measured in the same rounds "
+        "(req/s, p50 / p99 ms, ratio to the floor, server CPU µs a request):",
+        "",
+        "| request | req/s | p50 / p99 ms | ratio | CPU µs | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for title, r, floor in rows:
+        lines.append(
+            f"| {title} | {r['rps']:.0f} | {r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | "
+            f"{r['rps'] / floor['rps']:.2f} | {r['cpu_us']:.0f} | {r['errors']} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6, help="per endpoint and server")
@@ -291,8 +431,8 @@ def main() -> None:
     parser.add_argument("--ws-messages", type=int, default=30, help="per pair, 16 pairs")
     parser.add_argument(
         "--parts",
-        default="reads,search,post,ws",
-        help="what to measure, of reads, search, post and ws",
+        default="reads,search,files,post,ws",
+        help="what to measure, of reads, search, files, post and ws",
     )
     parser.add_argument("--note", default="")
     parser.add_argument("--output", type=Path, help="write the Markdown report here")
@@ -330,6 +470,10 @@ def main() -> None:
                 searchers, fixtures, seconds=args.seconds, rounds=args.rounds, names=SEARCHES
             )
             results.setdefault("reads", {"floor": results["search"]["floor"]})
+        if "files" in parts:
+            results["files"] = measure_files(
+                servers, fixtures, seconds=args.seconds, rounds=args.rounds
+            )
         if "post" in parts:
             results["post"] = measure_posting(
                 {name: servers[name] for name in POSTING},

@@ -124,7 +124,7 @@ def message_send(
     if idempotency_key:
         existing = (
             Message.objects.filter(thread=thread, sender=sender, idempotency_key=idempotency_key)
-            .annotate(has_files=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
+            .annotate(has_files=has_files())
             .first()
         )
         if existing is not None:
@@ -339,13 +339,21 @@ def _locked(message: Message) -> Message:
     """The message as it is now, its row locked until the transaction ends (PostgreSQL; SQLite's
     IMMEDIATE transaction holds the write lock already): an edit and a delete of one message
     then run one after the other, and each sees what the other did."""
-    locked = Message.objects.select_for_update().filter(pk=message.pk).first()
+    locked = (
+        Message.objects.select_for_update()
+        .filter(pk=message.pk)
+        .annotate(has_files=has_files())
+        .first()
+    )
     if locked is None:
         raise Http404("No message found.")
-    if "has_files" in message.__dict__:
-        # Files are attached only when a message is sent, so whether it has any still holds.
-        locked.has_files = message.has_files
     return locked
+
+
+def has_files() -> Exists:
+    """Whether a message has files, read along with it (`Message.attachments` then knows when
+    there are none to read)."""
+    return Exists(Attachment.objects.filter(message=OuterRef("pk")))
 
 
 @transaction.atomic
