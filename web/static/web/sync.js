@@ -551,8 +551,10 @@ export function createSync(store) {
   async function saveEdit(text) {
     const { threadId, editing, messages } = store.state.conversation ?? {};
     if (!editing || editing.saving) return;
-    if (messages.find(({ id }) => id === editing.id)?.text === text) return cancelEdit();
-    if (!text.trim()) {
+    const message = messages.find(({ id }) => id === editing.id);
+    if (message?.text === text) return cancelEdit();
+    // Its files are a message too: only a message without any needs text.
+    if (!text.trim() && !message?.attachments.length) {
       const error = "A message cannot be empty. To remove it, delete it.";
       return store.apply({ type: "edit.failed", thread: threadId, error });
     }
