@@ -53,7 +53,7 @@ function thumbnail(attachment, open) {
 function fileLink({ name, size, url }) {
   return h(
     "a",
-    { class: "file", href: url, download: name },
+    { class: "file-link", href: url, download: name },
     h("span", { class: "icon file", "aria-hidden": "true" }),
     h("span", { class: "file-name" }, name),
     h("span", { class: "file-size" }, fileSize(size)),
