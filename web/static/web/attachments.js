@@ -72,6 +72,14 @@ export class ImageViewer {
     this.dialog.addEventListener("click", (event) => {
       if (event.target === this.dialog) this.dialog.close();
     });
+    // Its signed link works for an hour (ATTACHMENT_URL_TTL): a page open for longer holds
+    // links that no longer do, until the conversation is loaded again.
+    this.image.addEventListener("error", () => {
+      if (!this.image.getAttribute("src")) return;
+      this.image.hidden = true;
+      byId("viewer-error").textContent =
+        "The image cannot be shown: its link may have expired. Open the conversation again.";
+    });
     this.dialog.addEventListener("close", () => {
       this.image.removeAttribute("src");
       this.opener?.focus();
@@ -82,6 +90,8 @@ export class ImageViewer {
   open({ name, url, width, height }, opener) {
     this.opener = opener;
     byId("viewer-title").textContent = name;
+    byId("viewer-error").textContent = "";
+    this.image.hidden = false;
     const download = byId("viewer-download");
     download.href = url;
     download.download = name;
