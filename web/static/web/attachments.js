@@ -22,7 +22,7 @@ function thumbnailSize(width, height) {
  * The list of `attachments`, or null when there are none. `open(attachment, button)` shows an
  * image in the viewer.
  */
-export function attachmentList(attachments = [], open) {
+export function attachmentList(attachments, open) {
   if (!attachments.length) return null;
   return h(
     "ul",

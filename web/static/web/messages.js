@@ -2,10 +2,10 @@
  * The open conversation's messages on screen, rendered from the store's conversation: in id
  * order, sends not answered yet below them; an edited message marked so, one deleted for everyone
  * as a tombstone in its place; their files below their text (attachments.js); each with a button
- * that opens its menu (messagemenu.js). Keeps the
- * reader where they expect: at the end when a new message comes and they were there, in place
- * when an older page goes in above. A conversation opened at a message (a search result) shows
- * it, highlighted for a moment, with newer pages loaded as the reader scrolls down.
+ * that opens its menu (messagemenu.js). Keeps the reader where they expect: at the end when a new
+ * message comes and they were there, in place when an older page goes in above. A conversation
+ * opened at a message (a search result) shows it, highlighted for a moment, with newer pages
+ * loaded as the reader scrolls down.
  */
 
 import { attachmentList } from "./attachments.js";

@@ -37,16 +37,16 @@ export function uploadsView(store, sync) {
     const wanted = uploads ?? new Map();
     // A chip drawn anew, or removed, takes the focus with it: its new one, or the composer, gets
     // it back.
-    const focused = [...chips].find(([, chip]) => chip.element.contains(document.activeElement));
-    for (const [key, chip] of chips) {
-      if (wanted.get(key) === chip.value) continue;
+    const focused = [...chips].find(([, item]) => item.element.contains(document.activeElement));
+    for (const [key, item] of chips) {
       const upload = wanted.get(key);
-      if (upload && onlyProgressed(chip.value, upload)) {
-        chip.element.querySelector("progress").value = upload.sent;
-        chip.value = upload;
+      if (upload === item.value) continue;
+      if (upload && onlyProgressed(item.value, upload)) {
+        item.element.querySelector("progress").value = upload.sent;
+        item.value = upload;
         continue;
       }
-      chip.element.remove();
+      item.element.remove();
       chips.delete(key);
     }
     // In order, moving only those out of place: a chip moved would lose the focus.
