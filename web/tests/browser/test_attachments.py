@@ -197,3 +197,25 @@ def test_a_file_too_large_or_of_a_type_refused_says_why_and_can_be_removed(open_
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".message.mine").last.locator(".file-link")).to_have_count(10)
     expect(page.locator(".message.mine").last.locator(".receipt")).to_have_text("✓ Sent")
+
+
+def test_an_upload_refused_for_its_token_renews_the_token_once_and_goes_on(open_page, make_user):
+    gina, hal = make_user("gina"), make_user("hal")
+    gina.send(gina.thread_with(hal), "One more")
+    page = open_page(gina)
+    open_thread(page, hal)
+    refused = []
+
+    def refuse_the_first(route):
+        if refused:
+            route.continue_()
+        else:
+            refused.append(route.request.headers["authorization"])
+            route.fulfill(status=401, json={"detail": "Given token not valid for any token type"})
+
+    page.route("**/api/attachments/", refuse_the_first)
+    with page.expect_response(re.compile(r"/api/auth/token/refresh/$")) as renewed:
+        choose(page, payload("late.txt", "text/plain", b"Sent after all\n"))
+    assert renewed.value.ok
+    expect(chip(page, "late.txt")).to_have_attribute("data-state", "done")
+    assert len(refused) == 1
