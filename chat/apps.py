@@ -1,7 +1,9 @@
+from functools import partial
+
 from django.apps import AppConfig
 from django.conf import settings
-from django.db import connections
-from django.db.models.signals import post_migrate, post_save, pre_migrate
+from django.db import connections, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_migrate
 
 
 def drop_triggers(sender, using, **kwargs):
@@ -14,6 +16,16 @@ def install_triggers(sender, using, **kwargs):
     from chat import triggers
 
     triggers.install(connections[using])
+
+
+def delete_attachment_files(sender, instance, using, **kwargs):
+    """An attachment's files go once the deletion of its row commits, however the row went
+    (deleted for everyone, with its thread or its uploader, from the admin, by the purge), and
+    stay if the deletion rolls back. A crash in between leaves files that no row names, which
+    `manage.py purge_attachments` finds."""
+    from chat import files
+
+    transaction.on_commit(partial(files.delete_stored, instance.stored_names), using=using)
 
 
 def close_sockets_of_deactivated(sender, instance, **kwargs):
@@ -37,6 +49,7 @@ class ChatConfig(AppConfig):
         pre_migrate.connect(drop_triggers, sender=self)
         post_migrate.connect(install_triggers, sender=self)
         post_save.connect(close_sockets_of_deactivated, sender=settings.AUTH_USER_MODEL)
+        post_delete.connect(delete_attachment_files, sender="chat.Attachment")
         # accounts knows nothing of chat: it says when a user hides or shows their presence, and
         # chat tells that user's partners.
         presence_visibility_changed.connect(

@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
+
+from chat import files
 
 
 class Thread(models.Model):
@@ -99,6 +102,10 @@ class Participant(models.Model):
         return f"{self.user} in thread {self.thread_id}"
 
 
+# Said of a message without text or files, whether sent or edited so.
+EMPTY_TEXT = "The message cannot be empty or only white space."
+
+
 class Message(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(
@@ -143,6 +150,20 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.sender}: {self.text[:40]}"
+
+    @cached_property
+    def attachments(self) -> list["Attachment"]:
+        """Its files, in the order they were uploaded: one query, unless it is known that there
+        are none (a tombstone; a message read by the access check, which reads `has_files`
+        along; or one the service just sent without files, which sets this)."""
+        if not self.may_have_files:
+            return []
+        return list(Attachment.objects.filter(message_id=self.pk).order_by("id"))
+
+    @property
+    def may_have_files(self) -> bool:
+        """False when it is known to have none, so that reads and writes skip looking."""
+        return self.pk is not None and not self.deleted and self.__dict__.get("has_files", True)
 
 
 class MessageEdit(models.Model):
@@ -274,3 +295,69 @@ class PresenceSocket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} until {self.expires:%H:%M:%S}"
+
+
+class Attachment(models.Model):
+    """A file uploaded to be sent, and once sent, part of its message (chat/files.py judges,
+    cleans and stores the content).
+
+    The row names the stored files rather than owning them through a `FileField`: files are
+    written before the row commits and deleted after the row's deletion commits (`chat.apps`), so
+    a crash in between leaves a file that no row names, never a row without its file, and
+    `manage.py purge_attachments` removes such files. Not attached (`message` null) after 24 hours,
+    the upload is purged too.
+    """
+
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Deleting the message (with its thread) or the uploader deletes the row, and then its files.
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachment_rows",
+        editable=False,
+    )
+    name = models.CharField(max_length=255, help_text="The file name, as the uploader gave it.")
+    content_type = models.CharField(max_length=100, editable=False)
+    size = models.PositiveBigIntegerField(editable=False, help_text="Bytes, as stored.")
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    file_name = models.CharField(max_length=255, unique=True, editable=False)
+    # Empty for files that are not images.
+    thumbnail_name = models.CharField(max_length=255, blank=True, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The purge's "uploaded more than a day ago and never sent".
+            models.Index(fields=["created"], condition=Q(message=None), name="attachment_unsent"),
+            # Its check that a stored thumbnail still has a row.
+            models.Index(
+                fields=["thumbnail_name"],
+                condition=~Q(thumbnail_name=""),
+                name="attachment_thumbnail",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return bool(self.thumbnail_name)
+
+    @property
+    def url(self) -> str:
+        return files.signed_link(self.pk, files.FILE)
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        return files.signed_link(self.pk, files.THUMBNAIL) if self.thumbnail_name else None
+
+    @property
+    def stored_names(self) -> list[str]:
+        return [name for name in (self.file_name, self.thumbnail_name) if name]

@@ -14,7 +14,8 @@ come with the thread in the same statement, and `visible_presence` is the one ru
 them (a block either way, or `show_presence` off).
 """
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Block, Profile
 from chat.models import (
+    Attachment,
     HiddenMessage,
     Message,
     Participant,
@@ -40,6 +42,7 @@ HIDDEN = HiddenMessage._meta.db_table
 PROFILE = Profile._meta.db_table
 BLOCK = Block._meta.db_table
 PRESENCE = PresenceSocket._meta.db_table
+ATTACHMENT = Attachment._meta.db_table
 
 
 @dataclass(slots=True, frozen=True)
@@ -75,6 +78,8 @@ class MessageView:
     is_read: bool
     edited: datetime | None
     deleted: bool
+    has_files: bool = False  # whether `with_attachments` has any to read
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(slots=True, frozen=True)
@@ -126,8 +131,15 @@ MESSAGE_COLUMNS = (
 )
 
 
+def has_files_column(table_alias: str) -> str:
+    """Whether the message has files: a probe of the attachments' message_id index, so that a
+    page without files (most pages) reads none (`with_attachments`)."""
+    return f"EXISTS (SELECT 1 FROM {ATTACHMENT} AS att WHERE att.message_id = {table_alias}.id)"  # noqa: S608
+
+
 def message_columns(table_alias: str, prefix: str = "") -> str:
-    return ", ".join(f"{table_alias}.{name} AS {prefix}{name}" for name in MESSAGE_COLUMNS)
+    columns = ", ".join(f"{table_alias}.{name} AS {prefix}{name}" for name in MESSAGE_COLUMNS)
+    return f"{columns}, {has_files_column(table_alias)} AS {prefix}has_files"
 
 
 def message_from_row(row: dict, prefix: str = "") -> MessageView | None:
@@ -144,6 +156,7 @@ def message_from_row(row: dict, prefix: str = "") -> MessageView | None:
         is_read=bool(row[f"{prefix}is_read"]),
         edited=None if row[f"{prefix}edited"] is None else db_datetime(row[f"{prefix}edited"]),
         deleted=bool(row[f"{prefix}deleted"]),
+        has_files=bool(row[f"{prefix}has_files"]),
     )
 
 
@@ -269,13 +282,54 @@ def threads_page(*, user_id: int, offset: int, limit: int) -> list[ThreadView]:
         THREAD_SQL + "ORDER BY p.thread_updated DESC, p.thread_id DESC LIMIT %s OFFSET %s",
         [*thread_params(user_id), limit, offset],
     )
-    return [thread_from_row(row) for row in rows]
+    return with_last_attachments([thread_from_row(row) for row in rows])
 
 
 def thread_view(*, user_id: int, thread_id: int) -> ThreadView | None:
     """One thread as `user_id` sees it; None unless they take part in it."""
     rows = fetch_rows(THREAD_SQL + "AND p.thread_id = %s", [*thread_params(user_id), thread_id])
-    return thread_from_row(rows[0]) if rows else None
+    return with_last_attachments([thread_from_row(rows[0])])[0] if rows else None
+
+
+def with_last_attachments(threads: list[ThreadView]) -> list[ThreadView]:
+    last_messages = with_attachments([t.last_message for t in threads if t.last_message])
+    by_id = {message.id: message for message in last_messages if message.attachments}
+    if not by_id:
+        return threads
+    return [
+        replace(thread, last_message=by_id[thread.last_message.id])
+        if thread.last_message and thread.last_message.id in by_id
+        else thread
+        for thread in threads
+    ]
+
+
+ATTACHMENT_COLUMNS = ", ".join(
+    field.attname for field in Attachment._meta.concrete_fields if field.name != "uploader"
+)
+
+
+def with_attachments(messages: list[MessageView]) -> list[MessageView]:
+    """The messages with their attachments: one query (a probe of the message_id index per
+    message that has files), none when none has any."""
+    ids = [message.id for message in messages if message.has_files]
+    if not ids:
+        return messages
+    placeholders = ", ".join(["%s"] * len(ids))
+    rows = fetch_rows(
+        f"SELECT {ATTACHMENT_COLUMNS} FROM {ATTACHMENT} "  # noqa: S608
+        f"WHERE message_id IN ({placeholders}) ORDER BY id",
+        ids,
+    )
+    attachments = defaultdict(list)
+    for row in rows:
+        attachments[row["message_id"]].append(Attachment(**row))
+    return [
+        replace(message, attachments=tuple(attachments[message.id]))
+        if message.id in attachments
+        else message
+        for message in messages
+    ]
 
 
 # A user's presence as the caller sees it, if the caller may ask: the user themselves, or a user
@@ -376,7 +430,7 @@ def thread_if_participant(*, user_id: int, thread_id: int) -> Thread | None:
 
 
 MESSAGE_ACCESS_SQL = f"""
-SELECT m.* FROM {MESSAGE} AS m
+SELECT m.*, {has_files_column("m")} AS has_files FROM {MESSAGE} AS m
 JOIN {PARTICIPANT} AS p ON p.thread_id = m.thread_id AND p.user_id = %s
 WHERE m.id = %s AND {visible_to_participant("m")}
 """  # noqa: S608
@@ -434,7 +488,7 @@ class ThreadMessages:
 
     def _fetch(self, tail: str, params: list) -> list[MessageView]:
         rows = fetch_rows(MESSAGES_SQL[self.hidden] + tail, [self.user_id, self.thread_id, *params])
-        return [message_from_row(row) for row in rows]
+        return with_attachments([message_from_row(row) for row in rows])
 
 
 # How many messages of the thread the participant sees: without a clear, the count the database
@@ -480,3 +534,24 @@ def unread_counts(*, user_ids: tuple[int, ...], thread_id: int) -> dict[int, tup
         )
         found = {user_id: (total, in_thread) for user_id, total, in_thread in cursor.fetchall()}
     return {user_id: found.get(user_id, (0, 0)) for user_id in user_ids}
+
+
+# An attachment as `user` may fetch it: their own upload, or one attached to a message of a thread
+# they take part in that they have not hidden for themselves. Parameters: the attachment, the
+# user twice.
+ATTACHMENT_ACCESS_SQL = f"""
+SELECT a.* FROM {ATTACHMENT} AS a
+WHERE a.id = %s AND (
+    a.uploader_id = %s
+    OR EXISTS (SELECT 1 FROM {MESSAGE} AS m
+               JOIN {PARTICIPANT} AS p ON p.thread_id = m.thread_id AND p.user_id = %s
+               WHERE m.id = a.message_id AND NOT m.deleted AND {visible_to_participant("m")})
+)
+"""  # noqa: S608
+
+
+def attachment_if_allowed(*, user_id: int, attachment_id: int) -> Attachment | None:
+    return next(
+        iter(Attachment.objects.raw(ATTACHMENT_ACCESS_SQL, [attachment_id, user_id, user_id])),
+        None,
+    )

@@ -27,6 +27,7 @@ from chat.queries import (
     message_columns,
     message_from_row,
     visible_to_participant,
+    with_attachments,
 )
 
 MAX_QUERY_LENGTH = 200
@@ -157,5 +158,5 @@ class MessageSearch:
         )
         return [
             SearchResult(message, highlights(message.text, self.words))
-            for message in map(message_from_row, rows)
+            for message in with_attachments([message_from_row(row) for row in rows])
         ]

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from chat import queries
-from chat.models import Message, MessageEdit, Thread
+from chat import files, queries
+from chat.models import Attachment, Message, MessageEdit, Thread
 from chat.queries import PresenceView, ThreadView
 from chat.search import MessageSearch
 from common.fields import MAX_ID
@@ -39,6 +39,30 @@ def message_for_participant(*, user, message_id: int) -> Message:
     if message is None:
         raise Http404("No message found.")
     return message
+
+
+def attachment_for_user(*, user, attachment_id: int) -> Attachment:
+    """The attachment, or Http404 unless `user` uploaded it or takes part in the thread of the
+    message it was sent with (and has not hidden that message for themselves)."""
+    if not 0 < attachment_id <= MAX_ID:
+        raise Http404("No file found.")
+    attachment = queries.attachment_if_allowed(user_id=user.pk, attachment_id=attachment_id)
+    if attachment is None:
+        raise Http404("No file found.")
+    return attachment
+
+
+def attachment_by_link(*, attachment_id: int, kind: str, expires: str, signature: str):
+    """The attachment a signed link names, and how many seconds the link has left: no access
+    check but the signature (PermissionDenied if tampered with or expired); Http404 if the file
+    is gone (its message deleted) or the attachment has no such file."""
+    seconds_left = files.link_seconds_left(attachment_id, kind, expires, signature)
+    if seconds_left is None:
+        raise PermissionDenied("This link is invalid or has expired.")
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None or (kind == files.THUMBNAIL and not attachment.thumbnail_name):
+        raise Http404("No file found.")
+    return attachment, seconds_left
 
 
 def message_history(*, message: Message) -> list[MessageEdit]:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
-from chat.models import Report
+from chat.models import EMPTY_TEXT, Report
 from chat.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
 from chat.search import words_of
 from common.fields import MAX_ID, PlainIntegerField, StringField
@@ -18,6 +18,29 @@ from common.representation import OutputSerializer
 User = get_user_model()
 
 MAX_TEXT_LENGTH = 4096
+MAX_ATTACHMENTS = 10
+
+
+class AttachmentSerializer(OutputSerializer):
+    """An `Attachment`."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The file name (its extension agrees with its type).")
+    size = serializers.IntegerField(help_text="Bytes, as stored (images re-encoded).")
+    content_type = serializers.CharField(
+        help_text="Judged from the content: image/jpeg, image/png, image/gif, image/webp, "
+        "application/pdf or text/plain."
+    )
+    width = serializers.IntegerField(allow_null=True, help_text="Pixels; null unless an image.")
+    height = serializers.IntegerField(allow_null=True, help_text="Pixels; null unless an image.")
+    url = serializers.CharField(
+        help_text="A signed path to the file, to resolve against the API's origin: it works "
+        "without an Authorization header until it expires (ATTACHMENT_URL_TTL)."
+    )
+    thumbnail_url = serializers.CharField(
+        allow_null=True,
+        help_text="The same for a thumbnail of at most 320 px; null unless an image.",
+    )
 
 
 class MessageSerializer(OutputSerializer):
@@ -37,6 +60,7 @@ class MessageSerializer(OutputSerializer):
     deleted = serializers.BooleanField(
         help_text="Deleted for everyone: a tombstone with an empty text, never unread."
     )
+    attachments = AttachmentSerializer(many=True, help_text="Its files; none for a tombstone.")
 
 
 class PresenceSerializer(OutputSerializer):
@@ -181,13 +205,40 @@ class MessageCreateSerializer(serializers.Serializer):
     text = StringField(
         max_length=MAX_TEXT_LENGTH,
         trim_whitespace=False,
-        help_text="1 to 4096 characters, not only white space.",
+        allow_blank=True,
+        default="",
+        help_text="Up to 4096 characters, not only white space; may be empty (or left out) when "
+        "files are attached.",
+    )
+    attachments = serializers.ListField(
+        child=PlainIntegerField(min_value=1, max_value=MAX_ID),
+        max_length=MAX_ATTACHMENTS,
+        default=list,
+        help_text=f"Up to {MAX_ATTACHMENTS} ids of files the caller uploaded "
+        "(`POST /api/attachments/`) and has not sent yet.",
     )
 
-    def validate_text(self, text: str) -> str:
-        if not text.strip():
-            raise serializers.ValidationError("The message cannot be empty or only white space.")
-        return text
+    def validate_attachments(self, ids: list[int]) -> list[int]:
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("Each file can be attached once.")
+        return ids
+
+    def validate(self, attrs):
+        if not attrs["text"].strip() and not attrs["attachments"]:
+            raise serializers.ValidationError({"text": [EMPTY_TEXT]})
+        return attrs
+
+
+class MessageTextSerializer(serializers.Serializer):
+    """An edit's new text (the service refuses an empty one for a message without files)."""
+
+    text = StringField(
+        max_length=MAX_TEXT_LENGTH,
+        trim_whitespace=False,
+        allow_blank=True,
+        help_text="Up to 4096 characters, not only white space; may be empty when the message "
+        "has files.",
+    )
 
 
 class MessageDeleteQuerySerializer(serializers.Serializer):
@@ -228,3 +279,15 @@ class ClearedSerializer(serializers.Serializer):
 
 class UnreadCountSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField(min_value=0)
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="JPEG, PNG, GIF, WebP, PDF or plain text (UTF-8), judged from the content; up "
+        "to ATTACHMENT_MAX_BYTES (10 MiB unless configured)."
+    )
+
+
+class AttachmentLinkQuerySerializer(serializers.Serializer):
+    expires = serializers.CharField(max_length=20, help_text="As the signed link gives it.")
+    signature = serializers.CharField(max_length=100, help_text="As the signed link gives it.")

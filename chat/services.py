@@ -16,15 +16,24 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.selectors import blocked
 from accounts.services import user_deactivate
-from chat import events
-from chat.models import HiddenMessage, Message, MessageEdit, Participant, Report, Thread
-from common.errors import Conflict
+from chat import events, files
+from chat.models import (
+    EMPTY_TEXT,
+    Attachment,
+    HiddenMessage,
+    Message,
+    MessageEdit,
+    Participant,
+    Report,
+    Thread,
+)
+from common.errors import Conflict, TooLarge
 
 User = get_user_model()
 
@@ -94,9 +103,15 @@ def thread_delete(*, thread: Thread) -> None:
 
 @transaction.atomic
 def message_send(
-    *, thread: Thread, sender, text: str, idempotency_key: str | None = None
+    *,
+    thread: Thread,
+    sender,
+    text: str,
+    attachment_ids: list[int] = (),
+    idempotency_key: str | None = None,
 ) -> tuple[Message, bool]:
-    """Post `text` to `thread` as `sender`; `created` is False when the key was seen before.
+    """Post `text` to `thread` as `sender`, with the uploads `attachment_ids` (`sender`'s own,
+    not sent yet); `created` is False when the key was seen before.
 
     A retry with the same idempotency key returns the first message instead of a second one.
     """
@@ -107,9 +122,11 @@ def message_send(
     if not Thread.objects.select_for_update().filter(pk=thread.pk).exists():
         raise Http404("No thread found.")
     if idempotency_key:
-        existing = Message.objects.filter(
-            thread=thread, sender=sender, idempotency_key=idempotency_key
-        ).first()
+        existing = (
+            Message.objects.filter(thread=thread, sender=sender, idempotency_key=idempotency_key)
+            .annotate(has_files=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
+            .first()
+        )
         if existing is not None:
             return existing, False  # sent before any block since: the retry learns it was sent
     refuse_if_blocked(user_id=sender.pk, other_id=thread.other_participant_id(sender.pk))
@@ -127,8 +144,111 @@ def message_send(
         idempotency_key=idempotency_key or "",
     )
     message.save(force_insert=True)
+    if attachment_ids:
+        _attach(attachment_ids, message=message, sender=sender)
+    else:
+        message.attachments = []  # known without a query
     publish(events.message_created, message)
     return message, True
+
+
+def _attach(attachment_ids: list[int], *, message: Message, sender) -> None:
+    waiting = Attachment.objects.filter(pk__in=attachment_ids, uploader=sender, message=None)
+    if waiting.update(message=message) != len(set(attachment_ids)):
+        # Rolls the message back with the transaction: nothing is sent half.
+        raise ValidationError(
+            {"attachments": ["Each id must be a file you uploaded and have not sent yet."]}
+        )
+
+
+def attachment_upload(*, user, upload) -> Attachment:
+    """Keep the uploaded file (a Django `UploadedFile`) for `user` to send: its type judged from
+    its content, images cleaned of metadata and thumbnailed (`chat.files`). TooLarge over the
+    size limit or the user's quota, UnsupportedType for a type not allowed.
+
+    The files are stored before the row is written and deleted if writing it fails: a crash in
+    between leaves files without a row, which the purge removes, never a row without files.
+    """
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise TooLarge(
+            f"This file is too large: files can be up to "
+            f"{files.human_size(settings.ATTACHMENT_MAX_BYTES)}."
+        )
+    _refuse_over_quota(user, upload.size)  # before the work of decoding it
+    prepared = files.prepare(upload.read(), upload.name or "")
+    stored = files.store(prepared)
+    try:
+        with transaction.atomic():
+            # One upload of a user at a time past this point (PostgreSQL; SQLite's IMMEDIATE
+            # transaction serialises all writes), so two at once cannot both fit the quota.
+            User.objects.select_for_update().filter(pk=user.pk).exists()
+            _refuse_over_quota(user, len(prepared.content))
+            return Attachment.objects.create(
+                uploader=user,
+                name=prepared.name,
+                content_type=prepared.content_type,
+                size=len(prepared.content),
+                width=prepared.width,
+                height=prepared.height,
+                file_name=stored[0],
+                thumbnail_name=stored[1],
+            )
+    except BaseException:
+        files.delete_stored([name for name in stored if name])
+        raise
+
+
+def _refuse_over_quota(user, size: int) -> None:
+    quota = settings.ATTACHMENT_QUOTA_BYTES
+    used = Attachment.objects.filter(uploader=user).aggregate(used=Sum("size"))["used"] or 0
+    if used + size > quota:
+        raise TooLarge(
+            f"Your files would take more than your {files.human_size(quota)}: you store "
+            f"{files.human_size(used)}. Delete messages with files to make room."
+        )
+
+
+def attachments_purge_orphans(*, older_than: timedelta) -> int:
+    """Delete stored files that no attachment names (left by a crash between a commit and the
+    deletion of files it let go, or between storing an upload and writing its row), in the hour
+    folders older than `older_than`: newer uploads may not have committed their rows yet.
+    Returns how many files went."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for folder in files.stored_folders():
+        if files.folder_hour(folder) + timedelta(hours=1) > cutoff:
+            break  # folders come oldest first
+        stored = files.stored_in(folder)
+        for start in range(0, len(stored), 500):
+            batch = stored[start : start + 500]
+            named = set(
+                Attachment.objects.filter(file_name__in=batch).values_list("file_name", flat=True)
+            ) | set(
+                Attachment.objects.filter(thumbnail_name__in=batch).values_list(
+                    "thumbnail_name", flat=True
+                )
+            )
+            orphans = [name for name in batch if name not in named]
+            files.delete_stored(orphans)
+            removed += len(orphans)
+    return removed
+
+
+def attachments_purge_unsent(*, older_than: timedelta) -> int:
+    """Delete the uploads never sent that are older than `older_than` (their files go once
+    each batch commits); returns how many."""
+    cutoff = timezone.now() - older_than
+    purged = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Attachment.objects.filter(message=None, created__lt=cutoff).values_list(
+                    "pk", flat=True
+                )[:500]
+            )
+            if not batch:
+                return purged
+            purged += Attachment.objects.filter(pk__in=batch, message=None).delete()[0]
 
 
 @transaction.atomic
@@ -226,6 +346,9 @@ def _locked(message: Message) -> Message:
     locked = Message.objects.select_for_update().filter(pk=message.pk).first()
     if locked is None:
         raise Http404("No message found.")
+    if "has_files" in message.__dict__:
+        # Files are attached only when a message is sent, so whether it has any still holds.
+        locked.has_files = message.has_files
     return locked
 
 
@@ -240,6 +363,8 @@ def message_edit(*, message: Message, user, text: str) -> Message:
     if not edit_window_open(message):
         raise PermissionDenied("The time to edit this message has passed.")
     refuse_if_blocked(user_id=user.pk, other_id=message.recipient_id)
+    if not text.strip() and not message.attachments:
+        raise ValidationError({"text": [EMPTY_TEXT]})
     if text == message.text:
         return message  # nothing changes: no history, no event
     now = timezone.now()
@@ -268,6 +393,8 @@ def message_delete_for_everyone(*, message: Message, user=None) -> None:
         raise PermissionDenied("The time to delete this message for everyone has passed.")
     Message.objects.filter(pk=message.pk).update(deleted=True, text="")
     MessageEdit.objects.filter(message=message).delete()
+    if message.may_have_files:
+        Attachment.objects.filter(message=message).delete()  # the files go once this commits
     publish(
         events.message_deleted,
         thread_id=message.thread_id,

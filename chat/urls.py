@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from chat import views
+from chat import files, views
+
+
+class FileKindConverter:
+    """Which file of an attachment a signed link serves."""
+
+    regex = f"{files.FILE}|{files.THUMBNAIL}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(FileKindConverter, "file_kind")
 
 urlpatterns = [
     path("threads/", views.ThreadListCreateView.as_view(), name="thread-list"),
@@ -33,4 +48,15 @@ urlpatterns = [
     ),
     path("messages/unread-count/", views.UnreadCountView.as_view(), name="unread-count"),
     path("users/<int:user_id>/presence/", views.UserPresenceView.as_view(), name="user-presence"),
+    path("attachments/", views.AttachmentUploadView.as_view(), name="attachment-upload"),
+    path(
+        "attachments/<int:attachment_id>/",
+        views.AttachmentDetailView.as_view(),
+        name="attachment-detail",
+    ),
+    path(
+        "attachments/<int:attachment_id>/<file_kind:kind>/",
+        views.AttachmentLinkView.as_view(),
+        name="attachment-link",
+    ),
 ]

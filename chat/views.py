@@ -6,13 +6,20 @@ go through `chat.services`.
 
 import re
 
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, parsers, permissions, serializers, status
 from rest_framework.response import Response
 
-from chat import selectors, services
+from chat import files, selectors, services
 from chat.pagination import MessagePagination
 from chat.serializers import (
+    AttachmentLinkQuerySerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     ClearedSerializer,
     MarkedSerializer,
     MessageCreateSerializer,
@@ -20,6 +27,7 @@ from chat.serializers import (
     MessageEditSerializer,
     MessagePageQuerySerializer,
     MessageSerializer,
+    MessageTextSerializer,
     MuteSerializer,
     PresenceSerializer,
     ReportCreateSerializer,
@@ -31,7 +39,8 @@ from chat.serializers import (
     ThreadSerializer,
     UnreadCountSerializer,
 )
-from config.throttles import SendRateThrottle
+from common.errors import TooLarge
+from config.throttles import SendRateThrottle, UploadRateThrottle
 
 NOT_FOUND = OpenApiResponse(description="No such thread or message among the caller's.")
 DELETED_FOR_EVERYONE = OpenApiResponse(description="The message was deleted for everyone.")
@@ -157,6 +166,7 @@ class MessageListCreateView(generics.GenericAPIView):
             thread=thread,
             sender=request.user,
             text=data.validated_data["text"],
+            attachment_ids=data.validated_data["attachments"],
             idempotency_key=idempotency_key(request),
         )
         return Response(
@@ -237,7 +247,7 @@ class MessageDetailView(generics.GenericAPIView):
     serializer_class = MessageSerializer
 
     @extend_schema(
-        request=MessageCreateSerializer,
+        request=MessageTextSerializer,
         responses={
             200: MessageSerializer,
             403: NOT_YOURS,
@@ -247,7 +257,7 @@ class MessageDetailView(generics.GenericAPIView):
     )
     def patch(self, request, message_id: int):
         message = selectors.message_for_participant(user=request.user, message_id=message_id)
-        data = MessageCreateSerializer(data=request.data)
+        data = MessageTextSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.message_edit(
             message=message, user=request.user, text=data.validated_data["text"]
@@ -348,3 +358,112 @@ class UserPresenceView(generics.GenericAPIView):
     def get(self, request, user_id: int):
         presence = selectors.presence_for_user(caller=request.user, user_id=user_id)
         return Response(PresenceSerializer(presence).data)
+
+
+# Room for the multipart framing around a file of the largest size: a request larger than this
+# is refused before its body is read.
+MULTIPART_OVERHEAD = 64 * 1024
+NOT_A_FILE_OF_YOURS = OpenApiResponse(
+    description="No such file among those the caller uploaded or can see in their threads."
+)
+
+
+def file_response(attachment, kind: str, *, cache_seconds: int) -> FileResponse:
+    """The file (or its thumbnail) with the headers every file gets: its real type, no sniffing,
+    a sandbox (a PDF or text opened in the browser runs nothing, reaches nothing), and a download
+    unless it is an image."""
+    stored = attachment.file_name if kind == files.FILE else attachment.thumbnail_name
+    try:
+        handle = default_storage.open(stored, "rb")
+    except FileNotFoundError:
+        raise Http404("This file is no longer stored.") from None
+    content_type = (
+        attachment.content_type
+        if kind == files.FILE
+        else files.thumbnail_type(attachment.content_type)
+    )
+    response = FileResponse(
+        handle,
+        as_attachment=not attachment.is_image,
+        filename=attachment.name,
+        content_type=f"{content_type}; charset=utf-8"
+        if content_type == files.TEXT
+        else content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = f"private, max-age={cache_seconds}"
+    return response
+
+
+class AttachmentUploadView(generics.GenericAPIView):
+    serializer_class = AttachmentSerializer
+    parser_classes = [parsers.MultiPartParser]
+    throttle_classes = [UploadRateThrottle]
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={
+            201: AttachmentSerializer,
+            413: OpenApiResponse(description="Over the size limit, or the caller's quota."),
+            415: OpenApiResponse(description="Not a type of file the service takes."),
+        },
+    )
+    def post(self, request):
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length.isdigit() and int(length) > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
+            raise TooLarge(
+                f"This file is too large: files can be up to "
+                f"{files.human_size(settings.ATTACHMENT_MAX_BYTES)}."
+            )
+        data = AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attachment = services.attachment_upload(
+            user=request.user, upload=data.validated_data["file"]
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentDetailView(generics.GenericAPIView):
+    @extend_schema(
+        responses={(200, "*/*"): OpenApiTypes.BINARY, 404: NOT_A_FILE_OF_YOURS},
+        description="The file itself, to its uploader or a participant of the thread it was "
+        "sent in.",
+    )
+    def get(self, request, attachment_id: int):
+        attachment = selectors.attachment_for_user(user=request.user, attachment_id=attachment_id)
+        return file_response(attachment, files.FILE, cache_seconds=0)
+
+
+class AttachmentLinkView(generics.GenericAPIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="attachments_link_retrieve",
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                OpenApiParameter.PATH,
+                enum=[files.FILE, files.THUMBNAIL],
+                description="The file itself, or its thumbnail.",
+            ),
+            AttachmentLinkQuerySerializer,
+        ],
+        responses={
+            (200, "*/*"): OpenApiTypes.BINARY,
+            403: OpenApiResponse(description="The link was tampered with or has expired."),
+            404: OpenApiResponse(description="The file is gone (its message was deleted)."),
+        },
+        description="A signed link, as an Attachment's `url` and `thumbnail_url` give: no "
+        "Authorization header needed until it expires.",
+    )
+    def get(self, request, attachment_id: int, kind: str):
+        query = AttachmentLinkQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        attachment, seconds_left = selectors.attachment_by_link(
+            attachment_id=attachment_id, kind=kind, **query.validated_data
+        )
+        return file_response(attachment, kind, cache_seconds=seconds_left)

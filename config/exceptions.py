@@ -1,13 +1,13 @@
-"""The REST exception handler: DRF's, plus Django's `ValidationError` from services as a 400,
-`common.errors.Conflict` as a 409 and a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` as a 413
-(DRF would let all three become a 500)."""
+"""The REST exception handler: DRF's, plus what DRF would let become a 500: Django's
+`ValidationError` from services as a 400, `common.errors.Conflict` as a 409, `TooLarge` and a
+request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` as a 413, `UnsupportedType` as a 415."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
-from common.errors import Conflict
+from common.errors import Conflict, TooLarge, UnsupportedType
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -22,9 +22,18 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
+class TooLargeError(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, Conflict):
         exc = ConflictError(str(exc))
+    if isinstance(exc, TooLarge):
+        exc = TooLargeError(str(exc))
+    if isinstance(exc, UnsupportedType):
+        exc = exceptions.UnsupportedMediaType("", detail=str(exc))
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
     if isinstance(exc, DjangoValidationError):

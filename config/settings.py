@@ -187,10 +187,55 @@ STATIC_URL = "static/"
 # Where collectstatic puts the files that WhiteNoise (one process) or nginx (`make serve` with
 # REDIS_URL) serve.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Attachments (chat/attachments.py) are stored through Django's storage API: a private folder,
+# served only through the access check or a signed link, never as static or media files; or an
+# S3-compatible bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media"))).resolve()
+if MEDIA_ROOT.is_relative_to(STATIC_ROOT.resolve()) or STATIC_ROOT.resolve().is_relative_to(
+    MEDIA_ROOT
+):
+    raise ImproperlyConfigured(
+        "MEDIA_ROOT holds private attachments: keep it apart from STATIC_ROOT, which is public."
+    )
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    ATTACHMENT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty: Amazon S3 itself; otherwise any S3-compatible server (MinIO, Ceph, R2, ...).
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            # Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment (or
+            # the machine's role), read by boto3 itself.
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+else:
+    ATTACHMENT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No location of its own: MEDIA_ROOT, read when first used (tests change it).
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": ATTACHMENT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The largest file accepted (bytes; a file of exactly this size is), how much one user may keep
+# stored in all, and how long a signed link to a file works (seconds).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_QUOTA_BYTES = env_int("ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
+ATTACHMENT_URL_TTL = env_int("ATTACHMENT_URL_TTL", 3600)
+# Images larger than this many pixels (a frame; 4 times as many over all frames of an animation)
+# are refused before they are decoded: a small file can unpack into gigabytes (a decompression
+# bomb). 40 million: a 40 MP photo, about 160 MB decoded.
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)
+if min(ATTACHMENT_MAX_BYTES, ATTACHMENT_QUOTA_BYTES, ATTACHMENT_URL_TTL) < 1:
+    raise ImproperlyConfigured(
+        "ATTACHMENT_MAX_BYTES, ATTACHMENT_QUOTA_BYTES and ATTACHMENT_URL_TTL are 1 or more."
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -207,6 +252,7 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         "refresh": env_str("THROTTLE_REFRESH", "60/min"),
         "send": env_str("THROTTLE_SEND", "120/min"),
+        "upload": env_str("THROTTLE_UPLOAD", "30/min"),
     },
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     # Per-IP limits count by REMOTE_ADDR unless this many proxies in front of the service append

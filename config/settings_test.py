@@ -1,6 +1,10 @@
 """Test settings: the real settings with the few overrides tests need, all in one place."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY_DJANGO_SETTINGS", "test-only-secret-key-not-for-production")
 
@@ -15,3 +19,9 @@ WHITENOISE_USE_FINDERS = True
 
 # A connection pool would keep sessions open on the test database and stop its teardown.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
+
+# Attachments written by tests go to a folder of the process's own (removed when it exits), never
+# to the project's media/; a server started by a test may be given one (MEDIA_ROOT).
+if "MEDIA_ROOT" not in os.environ:
+    MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="chat-test-media-"))
+    atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

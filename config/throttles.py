@@ -40,3 +40,9 @@ class SendRateThrottle(ScopedRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class UploadRateThrottle(SendRateThrottle):
+    """Attachment uploads, counted per user."""
+
+    scope = "upload"

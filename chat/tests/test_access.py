@@ -10,6 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from chat import services
+from chat.tests import attachment_files as made
 from chat.tests.factories import UserFactory, make_message, make_thread
 
 SECRET_TEXTS = ["the launch code is 0000", "meet at the old mill"]
@@ -57,6 +59,11 @@ TABLE = [
     # Presence: only oneself and the users one shares a thread with; anyone else, staff included,
     # is a 404 exactly like a user that does not exist.
     row("get", "/api/users/{alice}/presence/", [401, 404, 200, 200, 404]),
+    # A file: its uploader and the participants of the thread it was sent in; staff too is a 404.
+    # (Its signed links work for anyone holding them: test_attachment_download.py.)
+    row("get", "/api/attachments/{attachment}/", [401, 404, 200, 200, 404]),
+    row("get", "/api/attachments/999999/", [401, 404, 404, 404, 404]),
+    row("get", "/api/attachments/99999999999999999999/", [401, 404, 404, 404, 404]),
     row("get", "/api/users/{bob}/presence/", [401, 404, 200, 200, 404]),
     row("get", "/api/users/999999/presence/", [401, 404, 404, 404, 404]),
     row("get", "/api/users/abc/presence/", [404, 404, 404, 404, 404]),
@@ -78,12 +85,16 @@ def world(db):
     # Other people's conversations first, so the thread under test does not have id 1.
     make_message(make_thread(outsider, staff), outsider, "decoy")
     thread = make_thread(alice, bob)
-    message = make_message(thread, alice, SECRET_TEXTS[0])
+    upload = services.attachment_upload(user=alice, upload=made.upload(b"attached", "a.txt"))
+    message, _ = services.message_send(
+        thread=thread, sender=alice, text=SECRET_TEXTS[0], attachment_ids=[upload.pk]
+    )
     make_message(thread, bob, SECRET_TEXTS[1])
     return {
         "users": {"alice": alice, "bob": bob, "outsider": outsider, "staff": staff},
         "thread": thread,
         "message": message,
+        "attachment": upload,
     }
 
 
@@ -154,6 +165,7 @@ def test_access(world, role, method, path, statuses, body):
     names = {
         "thread": world["thread"].pk,
         "message": world["message"].pk,
+        "attachment": world["attachment"].pk,
         "alice": users["alice"].pk,
         "bob": users["bob"].pk,
         "refresh": str(RefreshToken.for_user(caller)) if caller else "x",

@@ -29,6 +29,7 @@ def test_the_recipient_marks_it_read_and_gets_the_message(client_for, alice, bob
         "is_read": True,
         "edited": None,
         "deleted": False,
+        "attachments": [],
     }
     assert Message.objects.get(pk=message.pk).is_read is True
 

@@ -26,6 +26,7 @@ def test_sends_a_message_from_the_caller_to_the_other_participant(client_for, al
         "is_read": False,
         "edited": None,
         "deleted": False,
+        "attachments": [],
     }
     assert (message.sender, message.recipient) == (alice, bob)
 
@@ -80,7 +81,7 @@ def test_non_ascii_text_round_trips(client_for, alice, thread):
     ("text", "message"),
     [
         ("x" * 4097, "no more than 4096"),
-        ("", "may not be blank"),
+        ("", "cannot be empty"),
         ("   ", "only white space"),
         ("\n\t \r\n", "only white space"),
         (None, "may not be null"),
@@ -109,7 +110,7 @@ def test_missing_text_is_a_400(client_for, alice, thread):
     response = client_for(alice).post(url(thread.pk), {}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"text": ["This field is required."]}
+    assert response.json() == {"text": ["The message cannot be empty or only white space."]}
 
 
 @pytest.mark.parametrize("body", ['"hi"', "[]", "{bad json", ""])

@@ -44,6 +44,7 @@ def test_messages_come_newest_first_in_the_message_shape(client_for, alice, bob,
         "is_read": False,
         "edited": None,
         "deleted": False,
+        "attachments": [],
     }
     assert body["results"][0]["created"] >= body["results"][1]["created"]
 

@@ -81,6 +81,7 @@ def test_each_entry_has_its_last_message_and_the_callers_unread_count(
         "is_read": False,
         "edited": None,
         "deleted": False,
+        "attachments": [],
     }
     assert alice_view[thread.pk]["unread_count"] == 3
     assert bob_view[thread.pk]["unread_count"] == 1

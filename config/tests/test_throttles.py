@@ -110,7 +110,7 @@ def test_sending_is_limited_per_user(client_for, alice, bob, thread, rates):
 
 def test_every_scope_has_a_rate(settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    assert set(rates) == {"login", "register", "refresh", "send"}
+    assert set(rates) == {"login", "register", "refresh", "send", "upload"}
 
 
 @pytest.fixture

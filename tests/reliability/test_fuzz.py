@@ -19,11 +19,15 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from schemathesis.generation import GenerationMode
 
+from chat import services
+from chat.tests import attachment_files as made
 from chat.tests.factories import TEST_PASSWORD, UserFactory, make_message, make_thread
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-UNLIMITED_RATES = {"login": None, "register": None, "refresh": None, "send": None}
+UNLIMITED_RATES = {"login": None, "register": None, "refresh": None, "send": None, "upload": None}
+LINK = ("GET", "/api/attachments/{attachment_id}/{kind}/")
 
 
 @pytest.fixture
@@ -48,6 +52,11 @@ def fuzz_world(db, settings, keep_connection_across_requests):
     with_carol = make_thread(carol, alice)
     messages = [make_message(with_bob, alice, "hello bob"), make_message(with_bob, bob, "hi")]
     messages.append(make_message(with_carol, carol, "unread by alice"))
+    photo = services.attachment_upload(
+        user=bob, upload=made.upload(made.image_bytes(made.gradient(), "PNG"), "photo.png")
+    )
+    services.message_send(thread=with_bob, sender=bob, text="", attachment_ids=[photo.pk])
+    photo.refresh_from_db()
     refresh = str(RefreshToken.for_user(alice))
     world.update(
         token=str(AccessToken.for_user(alice)),
@@ -61,10 +70,13 @@ def fuzz_world(db, settings, keep_connection_across_requests):
             ("PATCH", "/api/messages/{message_id}/"): {"text": "edited by the fuzzer"},
             ("PATCH", "/api/users/me/"): {"show_presence": False},
         },
+        # A signed link (`url`), whose signature a fuzzer could not guess.
+        links={"file": photo.url, "thumbnail": photo.thumbnail_url},
         thread_id=[with_bob.pk, with_carol.pk],
         message_id=[message.pk for message in messages],
         # People alice shares a thread with, and herself: the presence she may read.
         user_id=[bob.pk, carol.pk, alice.pk],
+        attachment_id=[photo.pk],
     )
     yield world
     world.clear()
@@ -75,7 +87,10 @@ CONFIG = schemathesis.Config.from_dict(
         "checks": {
             # Valid by the schema is not always valid: a weak password, an unknown user id,
             # `before` with `after`, a made-up refresh token are refused with a 400 naming why.
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}
+            # An upload valid by the schema may be a type of file not taken, or too large.
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "400", "401", "403", "404", "413", "415"]
+            }
         },
         # Unknown query parameters are ignored, as HTTP APIs do; they are not invalid input.
         "generation": {"allow-extra-parameters": False},
@@ -105,16 +120,26 @@ def flatmap_path_parameters(context, path_parameters):
     }
     if not real:
         return st.just(path_parameters)
-    return st.one_of(st.just(path_parameters), st.fixed_dictionaries(real))
+    with_real_ids = st.fixed_dictionaries(real).map(lambda ids: {**path_parameters, **ids})
+    return st.one_of(st.just(path_parameters), with_real_ids)
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
     # Every other generated body is swapped for one that names real objects. Schemathesis sees
     # the edit and re-validates the case, so the checks judge the body actually sent.
-    real = world.get("bodies", {}).get((case.method.upper(), case.operation.path))
+    operation = (case.method.upper(), case.operation.path)
+    real = world.get("bodies", {}).get(operation)
     if real is not None and zlib.crc32(repr(case.body).encode()) % 2:
         case.body = dict(real)
+    # A query is not re-validated like a JSON body: swapped in valid cases only, or a negative
+    # case would be judged by what it no longer sends. (Uploads need no help: schemathesis
+    # draws real files, PNG and PDF among them, for a binary field.)
+    positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
+    if operation == LINK and positive and zlib.crc32(repr(case.query).encode()) % 2:
+        path, query = world["links"][case.path_parameters["kind"]].split("?")
+        case.path_parameters = {**case.path_parameters, "attachment_id": int(path.split("/")[3])}
+        case.query = dict(part.split("=") for part in query.split("&"))
 
 
 # Status codes seen per operation in this session, to prove the fuzzer got past the front door.
