@@ -29,7 +29,7 @@ def content_security_policy(host: str) -> str:
 
 @require_safe
 def index(request):
-    max_bytes = getattr(settings, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-    response = render(request, "web/index.html", {"attachment_max_bytes": max_bytes})
+    context = {"attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES}
+    response = render(request, "web/index.html", context)
     response["Content-Security-Policy"] = content_security_policy(request.get_host())
     return response
