@@ -3,19 +3,18 @@
  * web/views.py; how many one message carries), and sizes in the units people read.
  */
 
-const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
-
-/** The largest file the server takes, in bytes. */
-export const MAX_FILE_BYTES =
-  Number(document.querySelector('meta[name="attachment-max-bytes"]')?.content) ||
-  DEFAULT_MAX_BYTES;
+/** The largest file the server takes, in bytes (settings.ATTACHMENT_MAX_BYTES). */
+export const MAX_FILE_BYTES = Number(
+  document.querySelector('meta[name="attachment-max-bytes"]').content,
+);
 
 /** The most files one message carries. */
 export const MAX_FILES = 10;
 
 const UNITS = ["KB", "MB", "GB"];
 
-/** "812 bytes", "1.5 KB", "10 MB": in steps of 1024, one decimal below ten. */
+/** "812 bytes", "1.5 KB", "10 MB": in steps of 1024 and to one decimal, as the server says them
+ * (chat/files.py's `human_size`). */
 export function fileSize(bytes) {
   if (bytes < 1024) return bytes === 1 ? "1 byte" : `${bytes} bytes`;
   let value = bytes;
@@ -24,8 +23,7 @@ export function fileSize(bytes) {
     value /= 1024;
     unit += 1;
   } while (value >= 1024 && unit < UNITS.length - 1);
-  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
-  return `${shown} ${UNITS[unit]}`;
+  return `${Math.round(value * 10) / 10} ${UNITS[unit]}`;
 }
 
 /** Said before a file is chosen, and again when one is too large. */
