@@ -2,8 +2,11 @@
 
 The page runs no inline script or style, so it is served with a strict Content-Security-Policy:
 everything comes from this origin, and the only other connection is the WebSocket to this host.
+Images in messages come from this origin too (their links are signed, see docs/API.md). The page
+carries the largest file the server takes, so the client says it before anything is uploaded.
 """
 
+from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -26,6 +29,7 @@ def content_security_policy(host: str) -> str:
 
 @require_safe
 def index(request):
-    response = render(request, "web/index.html")
+    context = {"attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES}
+    response = render(request, "web/index.html", context)
     response["Content-Security-Policy"] = content_security_policy(request.get_host())
     return response

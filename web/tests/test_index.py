@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.test import override_settings
 
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
 
@@ -42,6 +43,12 @@ def test_index_is_sent_with_a_content_security_policy(page):
     assert "unsafe-eval" not in policy
 
 
+@override_settings(ATTACHMENT_MAX_BYTES=12345)
+def test_index_tells_the_largest_file_the_server_takes(client):
+    html = client.get("/").content.decode()
+    assert '<meta name="attachment-max-bytes" content="12345">' in html
+
+
 def test_index_answers_only_get_and_head(client):
     assert client.head("/").status_code == 200
     assert client.post("/").status_code == 405
@@ -62,6 +69,11 @@ def test_index_answers_only_get_and_head(client):
         "conversation.js",
         "messages.js",
         "dom.js",
+        "files.js",
+        "attachments.js",
+        "uploads.js",
+        "icons/paperclip.svg",
+        "icons/file.svg",
         "app.css",
     ],
 )

@@ -236,6 +236,51 @@ export async function api(path, { method = "GET", body, headers = {}, auth = tru
   return data;
 }
 
+/**
+ * `upload("/api/attachments/", file, {onProgress, signal})`: posts `file` as the form field
+ * `file`; the parsed JSON answer, or throws as `api()` does (an AbortError once `signal` aborts).
+ * XMLHttpRequest rather than fetch, which does not tell how much of a body has been sent:
+ * `onProgress(sent, total)` follows it.
+ */
+export async function upload(path, file, { onProgress = () => {}, signal } = {}) {
+  const send = (access) =>
+    new Promise((resolve, reject) => {
+      signal?.throwIfAborted();
+      const request = new XMLHttpRequest();
+      request.open("POST", path);
+      request.setRequestHeader("Accept", "application/json");
+      request.setRequestHeader("Authorization", `Bearer ${access}`);
+      request.upload.onprogress = (event) => onProgress(event.loaded, event.total);
+      request.onload = () => resolve(request);
+      request.onerror = () => reject(new NetworkError());
+      request.onabort = () => reject(new DOMException("The upload was stopped.", "AbortError"));
+      signal?.addEventListener("abort", () => request.abort(), { once: true });
+      const form = new FormData();
+      form.append("file", file);
+      request.send(form);
+    });
+  let access = await accessToken();
+  let request = await send(access);
+  if (request.status === 401) {
+    access = (await refresh(access)).access;
+    onProgress(0, file.size); // sent again from its start
+    request = await send(access);
+    if (request.status === 401) {
+      endSession("expired");
+      throw new SessionExpired();
+    }
+  }
+  let data = null;
+  try {
+    data = JSON.parse(request.responseText);
+  } catch {
+    // Not JSON (a proxy's error page): the status alone tells what failed.
+  }
+  const ok = request.status >= 200 && request.status < 300;
+  if (!ok) throw new ApiError(request.status, data, request.getResponseHeader("Retry-After"));
+  return data;
+}
+
 export async function logIn(username, password) {
   const pair = await api("/api/auth/token/", {
     method: "POST",

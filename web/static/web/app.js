@@ -15,6 +15,7 @@ import { settingsView } from "./settings.js";
 import { Store } from "./store.js";
 import { createSync } from "./sync.js";
 import { threadListView } from "./threadlist.js";
+import { uploadsView } from "./uploads.js";
 
 const store = new Store();
 const sync = createSync(store);
@@ -59,6 +60,7 @@ threadListView(store, sync);
 peopleView(sync);
 searchView(store, sync);
 conversationView(store, sync, reportView(sync));
+uploadsView(store, sync);
 safetyView(store, sync);
 settingsView(store, sync);
 store.subscribe(followAddress);

@@ -1,13 +1,15 @@
 /**
  * The open conversation: its header (who, and whether they are online or when last seen),
- * messages (messages.js) and their menu (messagemenu.js), typing indicator, composer (which also
- * edits: Up arrow in an empty one takes your last message; a send the server refuses comes back
- * to it), and the confirmations before deleting a message, clearing or deleting the
- * conversation; or, when none is open, the placeholder saying why. Muting and blocking are
- * safety.js's, reporting report.js's.
+ * messages (messages.js) and their menu (messagemenu.js), the viewer of their images
+ * (attachments.js), typing indicator, composer (which also edits: Up arrow in an empty one takes
+ * your last message; a send the server refuses comes back to it), and the confirmations before
+ * deleting a message, clearing or deleting the conversation; or, when none is open, the
+ * placeholder saying why. Muting and blocking are safety.js's, reporting report.js's, the
+ * composer's files uploads.js's.
  */
 
 import { messageFor } from "./api.js";
+import { ImageViewer } from "./attachments.js";
 import { avatar, byId, fullTime, h, presenceText, setText } from "./dom.js";
 import { MessageMenu } from "./messagemenu.js";
 import { MessageList } from "./messages.js";
@@ -25,12 +27,14 @@ export function conversationView(store, sync, reports) {
     return !thread || !blocks(store.state, otherOf(thread, me));
   };
   const menu = new MessageMenu({ find, me: () => store.state.me, run: runAction, writable });
+  const viewer = new ImageViewer();
   const messages = new MessageList({
     loadOlder: sync.loadOlder,
     loadNewer: sync.loadNewer,
     loadLatest: sync.loadLatest,
     retry: sync.retry,
     openMenu: (id, button) => menu.toggle(id, button),
+    openImage: (attachment, button) => viewer.open(attachment, button),
   });
   const input = byId("message-input");
   const dialog = byId("confirm-delete");
@@ -62,6 +66,7 @@ export function conversationView(store, sync, reports) {
     renderTyping(state.typing, name);
     messages.render(conversation, me, name);
     renderEditing(conversation);
+    renderSendButton(conversation);
   }
 
   /** Their avatar, with its dot, and "online" or when they were last seen. */
@@ -105,8 +110,20 @@ export function conversationView(store, sync, reports) {
     }
     byId("edit-bar").hidden = !editing;
     setText(byId("send"), editing ? "Save" : "Send");
-    byId("send").disabled = Boolean(editing?.saving);
     input.readOnly = Boolean(editing?.saving);
+  }
+
+  /** Whether the composer holds something to send: text, or files uploaded and none still on its
+   * way (they go together, in one message). */
+  function sendable(conversation) {
+    const uploads = [...(conversation?.uploads.values() ?? [])];
+    if (uploads.some(({ attachment, error }) => !attachment && !error)) return false;
+    return Boolean(input.value.trim()) || uploads.some(({ attachment }) => attachment);
+  }
+
+  function renderSendButton(conversation) {
+    const editing = conversation?.editing;
+    byId("send").disabled = editing ? editing.saving : !sendable(conversation);
   }
 
   function showOpen(id, closedId) {
@@ -254,6 +271,7 @@ export function conversationView(store, sync, reports) {
   });
   input.addEventListener("input", () => {
     resizeComposer();
+    renderSendButton(store.state.conversation);
     if (input.value.trim() && !store.state.conversation?.editing) sync.sendTyping();
   });
   byId("composer").addEventListener("submit", (event) => {
@@ -264,7 +282,7 @@ export function conversationView(store, sync, reports) {
       sync.saveEdit(text);
       return;
     }
-    if (!conversation || !text.trim()) return;
+    if (!sendable(conversation)) return;
     input.value = "";
     resizeComposer();
     sync.send(text);

@@ -1,12 +1,14 @@
 /**
  * The open conversation's messages on screen, rendered from the store's conversation: in id
  * order, sends not answered yet below them; an edited message marked so, one deleted for everyone
- * as a tombstone in its place; each with a button that opens its menu (messagemenu.js). Keeps the
- * reader where they expect: at the end when a new message comes and they were there, in place
- * when an older page goes in above. A conversation opened at a message (a search result) shows
- * it, highlighted for a moment, with newer pages loaded as the reader scrolls down.
+ * as a tombstone in its place; their files below their text (attachments.js); each with a button
+ * that opens its menu (messagemenu.js). Keeps the reader where they expect: at the end when a new
+ * message comes and they were there, in place when an older page goes in above. A conversation
+ * opened at a message (a search result) shows it, highlighted for a moment, with newer pages
+ * loaded as the reader scrolls down.
  */
 
+import { attachmentList } from "./attachments.js";
 import { byId, fullTime, h, messageTime, setText } from "./dom.js";
 
 const NEAR_TOP_PX = 200;
@@ -22,9 +24,10 @@ export class MessageList {
    * @param {() => void} actions.loadLatest the newest page, in place of those shown
    * @param {(key: string) => void} actions.retry a failed send, by its Idempotency-Key
    * @param {(id: number, button: Element) => void} actions.openMenu message `id`'s menu
+   * @param {(attachment: object, button: Element) => void} actions.openImage an image, full size
    */
-  constructor({ loadOlder, loadNewer, loadLatest, retry, openMenu }) {
-    Object.assign(this, { loadOlder, loadNewer, loadLatest, retry, openMenu });
+  constructor({ loadOlder, loadNewer, loadLatest, retry, openMenu, openImage }) {
+    Object.assign(this, { loadOlder, loadNewer, loadLatest, retry, openMenu, openImage });
     this.list = byId("message-list");
     this.scroller = byId("scroller");
     this.status = byId("history-status");
@@ -150,9 +153,7 @@ export class MessageList {
       "li",
       { class: kind, dataset: { id: message.id } },
       h("span", { class: "visually-hidden" }, mine ? "You: " : `${otherName}: `),
-      deleted
-        ? h("p", { class: "text tombstone" }, "Message deleted")
-        : h("p", { class: "text" }, message.text),
+      deleted ? h("p", { class: "text tombstone" }, "Message deleted") : this.content(message),
       h(
         "p",
         { class: "meta" },
@@ -178,14 +179,22 @@ export class MessageList {
     );
   }
 
-  renderSend(key, { text, failed }) {
-    const retry = failed ? () => this.retry(key) : null;
+  /** Its text, if it has any (one may carry files alone), and its files. */
+  content({ text, attachments }) {
+    return [
+      text ? h("p", { class: "text" }, text) : null,
+      attachmentList(attachments, this.openImage),
+    ];
+  }
+
+  renderSend(key, entry) {
+    const retry = entry.failed ? () => this.retry(key) : null;
     return h(
       "li",
       { class: "message mine pending" },
       h("span", { class: "visually-hidden" }, "You: "),
-      h("p", { class: "text" }, text),
-      h("p", { class: "meta" }, receipt(failed ? "failed" : "sending", retry)),
+      this.content(entry),
+      h("p", { class: "meta" }, receipt(entry.failed ? "failed" : "sending", retry)),
     );
   }
 }

@@ -42,7 +42,10 @@ function newConversation(threadId, target = null) {
   return {
     threadId,
     messages: [], // in id order
-    pending: new Map(), // Idempotency-Key → {text, failed}: sends not answered yet
+    pending: new Map(), // Idempotency-Key → {text, attachments, failed}: sends not answered yet
+    // Files chosen for the next send, in the order chosen: key → {name, size, sent (bytes so
+    // far), attachment (once uploaded), error (why it failed, or was refused before uploading)}.
+    uploads: new Map(),
     loaded: false, // the first page has arrived
     hasMore: true, // older pages remain
     loadingOlder: false,
@@ -54,7 +57,8 @@ function newConversation(threadId, target = null) {
     error: "", // what the last send, edit or action on a message failed with
     editing: null, // {id, saving}: my message whose text the composer holds
     keepUnread: false, // I marked messages unread here: not read again while it stays open
-    // A send the server refused (a block): its text, for the composer to take back.
+    // A send the server refused (a block): its text, for the composer to take back (its files go
+    // back to `uploads`).
     returned: null, // {text}
   };
 }
@@ -77,6 +81,10 @@ export const otherOf = (thread, me) =>
 /** Whether I muted `thread` and the time it was muted for has not passed. */
 export const isMuted = (thread, now = Date.now()) =>
   Boolean(thread.muted) && (!thread.muted_until || Date.parse(thread.muted_until) > now);
+
+/** What a message's files are called where there is no room for them: "cat.png", "3 files". */
+export const filesSummary = (attachments) =>
+  attachments.length === 1 ? attachments[0].name : `${attachments.length} files`;
 
 /** Whether I block `user`. */
 export const blocks = (state, user) => Boolean(state.blocked?.has(user.id));
@@ -128,6 +136,15 @@ function changeMessages(state, threadId, change) {
   }
 }
 
+/** `change(upload)` says what changes in upload `key` of the open conversation, if anything. */
+function changeUpload(state, threadId, key, change) {
+  changeConversation(state, threadId, ({ uploads }) => {
+    const upload = uploads.get(key);
+    const changed = upload && change(upload);
+    return changed ? { uploads: new Map(uploads).set(key, { ...upload, ...changed }) } : null;
+  });
+}
+
 /** The search's results without those `gone(message)` says are no longer found. */
 function dropResults(state, gone) {
   const search = state.search;
@@ -158,10 +175,13 @@ function withMessages(list, messages) {
   return fresh.length ? [...list, ...fresh].sort((a, b) => a.id - b.id) : list;
 }
 
+const attachmentIds = (attachments = []) => attachments.map(({ id }) => id).join(",");
+
 /** Our own send, announced before its POST answered: the message takes its pending one's place. */
 function withoutPendingOf(pending, message) {
+  const ids = attachmentIds(message.attachments);
   for (const [key, entry] of pending) {
-    if (entry.text !== message.text) continue;
+    if (entry.text !== message.text || attachmentIds(entry.attachments) !== ids) continue;
     const rest = new Map(pending);
     rest.delete(key);
     return rest;
@@ -200,7 +220,7 @@ function messageCreated(state, event) {
     const name = thread ? otherOf(thread, state.me).username : "someone";
     if (open) {
       state.typing = null;
-      announce(state, `${name}: ${message.text}`);
+      announce(state, `${name}: ${message.text || `📎 ${filesSummary(message.attachments)}`}`);
     } else {
       announce(state, `New message from ${name}.`);
     }
@@ -291,7 +311,7 @@ function messageDeleted(state, event) {
   } else {
     const tombstone = (message) =>
       message.id === messageId && !message.deleted
-        ? { ...message, text: "", deleted: true }
+        ? { ...message, text: "", attachments: [], deleted: true }
         : message;
     changeMessages(state, id, tombstone);
   }
@@ -483,12 +503,18 @@ const HANDLERS = {
       newer ? { loadingNewer: loading } : { loadingOlder: loading },
     );
   },
-  "send.started"(state, { thread, key, text }) {
-    changeConversation(state, thread, ({ pending }) => ({
-      pending: new Map(pending).set(key, { text, failed: false }),
-      error: "",
-      keepUnread: false, // writing in it is reading it
-    }));
+  /** `attachments`: files uploaded for it, which leave the composer with it. */
+  "send.started"(state, { thread, key, text, attachments = [] }) {
+    changeConversation(state, thread, ({ pending, uploads }) => {
+      const sent = new Set(attachments.map(({ id }) => id));
+      const kept = [...uploads].filter(([, upload]) => !sent.has(upload.attachment?.id));
+      return {
+        pending: new Map(pending).set(key, { text, attachments, failed: false }),
+        uploads: kept.length === uploads.size ? uploads : new Map(kept),
+        error: "",
+        keepUnread: false, // writing in it is reading it
+      };
+    });
   },
   "send.failed"(state, { thread, key, error }) {
     changeConversation(state, thread, ({ pending }) => {
@@ -498,14 +524,23 @@ const HANDLERS = {
     });
   },
   /** Refused for good (a block, on either side): not kept as a failed send to retry; its text
-   * goes back to the composer, with the server's reason. */
+   * and files go back to the composer, with the server's reason. */
   "send.refused"(state, { thread, key, error }) {
-    changeConversation(state, thread, ({ pending }) => {
+    changeConversation(state, thread, ({ pending, uploads }) => {
       const entry = pending.get(key);
       if (!entry) return null;
       const rest = new Map(pending);
       rest.delete(key);
-      return { pending: rest, error, returned: { text: entry.text } };
+      const back = entry.attachments.map((attachment, index) => {
+        const { name, size } = attachment;
+        return [`${key}-${index}`, { name, size, sent: size, attachment, error: "" }];
+      });
+      return {
+        pending: rest,
+        uploads: back.length ? new Map([...back, ...uploads]) : uploads,
+        error,
+        returned: { text: entry.text },
+      };
     });
   },
   "send.confirmed"(state, { key, message }) {
@@ -517,6 +552,39 @@ const HANDLERS = {
     });
     return messageCreated(state, { message });
   },
+  // Files for the next send, each uploaded as soon as chosen: `key` names one in the composer.
+  "upload.started"(state, { thread, key, name, size }) {
+    changeConversation(state, thread, ({ uploads }) => ({
+      uploads: new Map(uploads).set(key, { name, size, sent: 0, attachment: null, error: "" }),
+      error: "",
+    }));
+  },
+  /** Refused before uploading (too large): shown with why, until removed. */
+  "upload.refused"(state, { thread, key, name, size, error }) {
+    changeConversation(state, thread, ({ uploads }) => ({
+      uploads: new Map(uploads).set(key, { name, size, sent: 0, attachment: null, error }),
+    }));
+  },
+  "upload.progress"(state, { thread, key, sent }) {
+    changeUpload(state, thread, key, (upload) =>
+      upload.attachment || upload.error || upload.sent === sent ? null : { sent },
+    );
+  },
+  "upload.finished"(state, { thread, key, attachment }) {
+    changeUpload(state, thread, key, ({ size }) => ({ attachment, sent: size }));
+  },
+  "upload.failed"(state, { thread, key, error }) {
+    changeUpload(state, thread, key, () => ({ error }));
+  },
+  "upload.removed"(state, { thread, key }) {
+    changeConversation(state, thread, ({ uploads }) => {
+      if (!uploads.has(key)) return null;
+      const rest = new Map(uploads);
+      rest.delete(key);
+      return { uploads: rest };
+    });
+  },
+
   "marking.started"(state, { thread }) {
     Object.assign(state, { marking: thread, markingCounted: false });
   },

@@ -1,8 +1,8 @@
 /**
  * Keeps the store in step with the server: the socket's live events, REST answers applied as
- * events, catching up through REST after a reconnect, and the requests the page makes (send,
- * edit, delete, mark read or unread, clear, start a conversation, find people; block, report,
- * mute, share presence).
+ * events, catching up through REST after a reconnect, and the requests the page makes (upload
+ * files, send, edit, delete, mark read or unread, clear, start a conversation, find people;
+ * block, report, mute, share presence).
  */
 
 import {
@@ -15,7 +15,9 @@ import {
   messageFor,
   newKey,
   renewTokens,
+  upload,
 } from "./api.js";
+import { COUNT_LIMIT_TEXT, MAX_FILES, MAX_FILE_BYTES, SIZE_LIMIT_TEXT } from "./files.js";
 import { LiveSocket } from "./socket.js";
 
 const THREAD_PAGE_SIZE = 50;
@@ -46,6 +48,8 @@ export function createSync(store) {
   // Message id → whether this page hid it (true) or deleted it for everyone (false): the server's
   // `message.deleted` does not say which, and this page need not ask.
   const ownDeletions = new Map();
+  // Upload key → the AbortController of its request, while it is on its way.
+  const uploading = new Map();
 
   /* ---- Events ---- */
 
@@ -304,6 +308,7 @@ export function createSync(store) {
 
   /** Opens thread `id`: at its newest messages, or at message `at` (a search result). */
   async function openConversation(id, at = null) {
+    stopUploads();
     store.apply({ type: "conversation.opened", thread: id, at });
     if (!store.state.threads.has(id)) {
       try {
@@ -340,7 +345,10 @@ export function createSync(store) {
     });
   }
 
-  const closeConversation = () => store.apply({ type: "conversation.closed" });
+  function closeConversation() {
+    stopUploads();
+    store.apply({ type: "conversation.closed" });
+  }
 
   /** A failure of an action on the open conversation, shown under its composer. */
   function failed(threadId, error) {
@@ -426,26 +434,30 @@ export function createSync(store) {
     loadUnread().catch(report);
   }
 
+  /** Sends `text` with the files uploaded for it in the composer. */
   function send(text) {
     typingSentAt = 0;
+    const { threadId, hasNewer, uploads } = store.state.conversation;
     // Read among older messages: the newest come back, with this one after them.
-    if (store.state.conversation.hasNewer) loadLatest();
-    post(store.state.conversation.threadId, text, newKey());
+    if (hasNewer) loadLatest();
+    const attachments = [...uploads.values()].map(({ attachment }) => attachment).filter(Boolean);
+    post(threadId, text, attachments, newKey());
   }
 
   /** Sends a message that failed again, under its first Idempotency-Key. */
   function retry(key) {
     const conversation = store.state.conversation;
     const entry = conversation?.pending.get(key);
-    if (entry) post(conversation.threadId, entry.text, key);
+    if (entry) post(conversation.threadId, entry.text, entry.attachments, key);
   }
 
-  async function post(threadId, text, key) {
-    store.apply({ type: "send.started", thread: threadId, key, text });
+  async function post(threadId, text, attachments, key) {
+    store.apply({ type: "send.started", thread: threadId, key, text, attachments });
+    const ids = attachments.map(({ id }) => id);
     try {
       const message = await api(messagesPath(threadId), {
         method: "POST",
-        body: { text },
+        body: ids.length ? { text, attachments: ids } : { text },
         headers: { "Idempotency-Key": key },
       });
       settle({ type: "send.confirmed", key, message });
@@ -458,6 +470,67 @@ export function createSync(store) {
       store.apply({ type: "send.failed", thread: threadId, key, error: messageFor(error) });
       if (error instanceof NetworkError) diagnoseConnection();
     }
+  }
+
+  /* ---- Files for the next send ---- */
+
+  /**
+   * Uploads each of `files` (File objects) for the open conversation's next send, at once and
+   * side by side. A file over the server's size limit is refused here without being sent; files
+   * past the most one message carries are not taken.
+   */
+  function attach(files) {
+    const conversation = store.state.conversation;
+    if (!conversation) return;
+    const { threadId, uploads } = conversation;
+    const taken = [...uploads.values()].filter(({ error }) => !error).length;
+    const room = Math.max(0, MAX_FILES - taken);
+    for (const file of [...files].slice(0, room)) {
+      const { name, size } = file;
+      const key = newKey();
+      if (size > MAX_FILE_BYTES) {
+        const error = SIZE_LIMIT_TEXT;
+        store.apply({ type: "upload.refused", thread: threadId, key, name, size, error });
+      } else {
+        store.apply({ type: "upload.started", thread: threadId, key, name, size });
+        sendFile(threadId, key, file);
+      }
+    }
+    if (files.length > room) {
+      store.apply({ type: "conversation.failed", thread: threadId, error: COUNT_LIMIT_TEXT });
+    }
+  }
+
+  async function sendFile(threadId, key, file) {
+    const controller = new AbortController();
+    uploading.set(key, controller);
+    const onProgress = (sent) =>
+      store.apply({ type: "upload.progress", thread: threadId, key, sent });
+    try {
+      const attachment = await upload("/api/attachments/", file, {
+        onProgress,
+        signal: controller.signal,
+      });
+      store.apply({ type: "upload.finished", thread: threadId, key, attachment });
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      store.apply({ type: "upload.failed", thread: threadId, key, error: messageFor(error) });
+      if (error instanceof NetworkError) diagnoseConnection();
+    } finally {
+      uploading.delete(key);
+    }
+  }
+
+  /** Takes upload `key` out of the composer, stopping it if it is on its way. */
+  function removeUpload(key) {
+    uploading.get(key)?.abort();
+    const conversation = store.state.conversation;
+    if (conversation) store.apply({ type: "upload.removed", thread: conversation.threadId, key });
+  }
+
+  /** The composer's uploads go with the conversation it belongs to. */
+  function stopUploads() {
+    for (const controller of uploading.values()) controller.abort();
   }
 
   /* ---- Changing messages ---- */
@@ -478,8 +551,10 @@ export function createSync(store) {
   async function saveEdit(text) {
     const { threadId, editing, messages } = store.state.conversation ?? {};
     if (!editing || editing.saving) return;
-    if (messages.find(({ id }) => id === editing.id)?.text === text) return cancelEdit();
-    if (!text.trim()) {
+    const message = messages.find(({ id }) => id === editing.id);
+    if (message?.text === text) return cancelEdit();
+    // Its files are a message too: only a message without any needs text.
+    if (!text.trim() && !message?.attachments.length) {
       const error = "A message cannot be empty. To remove it, delete it.";
       return store.apply({ type: "edit.failed", thread: threadId, error });
     }
@@ -679,6 +754,8 @@ export function createSync(store) {
     endSearch,
     send,
     retry,
+    attach,
+    removeUpload,
     sendTyping,
     startEdit,
     cancelEdit,

@@ -5,7 +5,7 @@
  */
 
 import { avatar, byId, h, shortTime } from "./dom.js";
-import { isMuted, otherOf } from "./store.js";
+import { filesSummary, isMuted, otherOf } from "./store.js";
 
 const MUTE_CHECK_MS = 60_000;
 
@@ -51,12 +51,19 @@ export function threadListView(store, sync) {
   store.subscribe(render);
 }
 
+/** Files sent alone: a paperclip and what they are called. */
+const filesPreview = ({ attachments }) => [
+  h("span", { class: "icon paperclip", "aria-hidden": "true" }),
+  ` ${filesSummary(attachments)}`,
+];
+
 function threadItem(thread, me, openId) {
   const other = otherOf(thread, me);
   const last = thread.last_message;
   let preview = "No messages yet";
   if (last?.deleted) preview = "Message deleted";
-  else if (last) preview = last.sender === me.id ? `You: ${last.text}` : last.text;
+  else if (last?.text) preview = last.sender === me.id ? `You: ${last.text}` : last.text;
+  else if (last) preview = [last.sender === me.id ? "You: " : null, ...filesPreview(last)];
   return h(
     "li",
     {},

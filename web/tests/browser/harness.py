@@ -2,7 +2,8 @@
 
 Used by the browser tests and by `python -m web.tests.browser.screenshots`. The server is
 daphne's `manage.py runserver` (HTTP and WebSocket on one port) on a free port, with a fresh
-SQLite file, DEBUG on so that it serves the static files, and no rate limits.
+SQLite file and uploads in a folder beside it, DEBUG on so that it serves the static files, and no
+rate limits.
 """
 
 import shutil
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery-7"
 ADMIN = ("root", "admin-pass-for-tests-9")
 STARTUP_TIMEOUT = 30
+ATTACHMENT_MAX_BYTES = 1024 * 1024
 RUNSERVER = [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"]
 
 
@@ -57,6 +59,11 @@ class ChatServer:
             PYTHONUNBUFFERED="1",
             # Offline a moment after the last socket closes, rather than 30 s.
             PRESENCE_GRACE="1",
+            # Uploaded files beside the database, gone with it; a limit small enough that a
+            # test makes a file over it at once.
+            MEDIA_ROOT=str(self.workdir / "media"),
+            ATTACHMENT_MAX_BYTES=str(ATTACHMENT_MAX_BYTES),
+            THROTTLE_UPLOAD="10000/min",
         )
 
     @property

@@ -4,8 +4,10 @@ Starts its own server with a few users and conversations, drives two Chromium wi
 writes PNGs to docs/screenshots/.
 """
 
+import io
 import sys
 
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect, sync_playwright
 
 from web.tests.browser.harness import CHROMIUM, ROOT, ChatServer, launch_chromium, log_in
@@ -13,6 +15,31 @@ from web.tests.browser.harness import CHROMIUM, ROOT, ChatServer, launch_chromiu
 OUT = ROOT / "docs" / "screenshots"
 DESKTOP = {"viewport": {"width": 1200, "height": 760}}
 PHONE = {"viewport": {"width": 390, "height": 760}, "is_mobile": True, "has_touch": True}
+
+
+def photo() -> bytes:
+    """A picture to send: a sunset over hills, 800 by 600 pixels."""
+    width, height = 800, 600
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        mix = y / height
+        draw.line(
+            [(0, y), (width, y)],
+            fill=(int(70 + 185 * mix), int(90 + 80 * mix), 170 - int(90 * mix)),
+        )
+    draw.ellipse([480, 300, 640, 460], fill=(255, 214, 102))
+    draw.polygon(
+        [(0, 600), (0, 430), (220, 360), (430, 450), (620, 380), (800, 440), (800, 600)],
+        fill=(34, 60, 48),
+    )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+# A PDF of a plausible size: its header, and a comment as long as a few pages.
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%" + b"0" * 180_000 + b"\n%%EOF\n"
 
 
 def seed(server):
@@ -95,6 +122,24 @@ def main() -> None:
         expect(page.get_by_role("menuitem", name="Mark unread")).to_be_focused()
         page.screenshot(path=OUT / "changes.png")
         page.keyboard.press("Escape")
+
+        # Files: a photo and a PDF, chosen with the attach button and sent with a few words.
+        with page.expect_file_chooser() as chooser:
+            page.get_by_role("button", name="Attach files").click()
+        chooser.value.set_files(
+            [
+                {"name": "sunset.png", "mimeType": "image/png", "buffer": photo()},
+                {"name": "release-notes.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            ]
+        )
+        expect(page.locator('.upload[data-state="done"]')).to_have_count(2)
+        page.get_by_label("Message", exact=True).fill("The view from the office, and the notes.")
+        page.get_by_label("Message", exact=True).press("Enter")
+        sent = page.locator(".message.mine").last
+        expect(sent.locator(".receipt")).to_have_text("✓ Sent")
+        expect(sent.locator(".thumbnail img")).to_have_js_property("complete", True)
+        page.mouse.move(0, 0)
+        page.screenshot(path=OUT / "attachments.png")
 
         # Safety: Carol's conversation muted, one of her messages reported.
         page.get_by_role("link", name="carol").click()

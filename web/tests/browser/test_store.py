@@ -560,3 +560,76 @@ def test_a_mute_counts_until_its_time_runs_out(run):
         ];
     """)
     assert result == [False, True, True, False]
+
+
+# Files for the next send: `uploads()` is the open conversation's, key → [state, attachment id].
+UPLOADS = """
+const file = (id, name) => ({ id, name, size: 100, content_type: "image/png", width: 4,
+  height: 3, url: `/f/${id}`, thumbnail_url: `/t/${id}` });
+const uploads = () => Object.fromEntries([...store.state.conversation.uploads].map(
+  ([key, { sent, attachment, error }]) =>
+    [key, [error || (attachment ? "done" : `sent ${sent}`), attachment?.id ?? null]]));
+"""
+
+
+def test_uploads_leave_with_the_send_that_carries_them_and_a_refusal_gives_them_back(run):
+    result = run(
+        UPLOADS
+        + """
+        store.apply({ type: "upload.started", thread: 7, key: "u1", name: "a.png", size: 100 });
+        store.apply({ type: "upload.started", thread: 7, key: "u2", name: "b.png", size: 100 });
+        store.apply({ type: "upload.refused", thread: 7, key: "u3", name: "c.bin", size: 9e9,
+                      error: "Too large." });
+        store.apply({ type: "upload.progress", thread: 7, key: "u1", sent: 40 });
+        const uploading = uploads();
+        const a = file(5, "a.png");
+        store.apply({ type: "upload.finished", thread: 7, key: "u1", attachment: a });
+        // A progress event that comes after the answer changes nothing.
+        const before = store.state.conversation;
+        store.apply({ type: "upload.progress", thread: 7, key: "u1", sent: 100 });
+        const lateProgress = store.state.conversation === before;
+        store.apply({ type: "upload.failed", thread: 7, key: "u2", error: "Not allowed." });
+        store.apply({ type: "send.started", thread: 7, key: "k1", text: "", attachments: [a] });
+        const sending = uploads();
+        const pending = store.state.conversation.pending.get("k1").attachments.map(({ id }) => id);
+        store.apply({ type: "send.refused", thread: 7, key: "k1", error: "You cannot." });
+        const refused = uploads();
+        store.apply({ type: "upload.removed", thread: 7, key: "u2" });
+        return { uploading, lateProgress, sending, pending, refused, removed: uploads() };
+    """
+    )
+    assert result["uploading"] == {
+        "u1": ["sent 40", None],
+        "u2": ["sent 0", None],
+        "u3": ["Too large.", None],
+    }
+    assert result["lateProgress"] is True
+    assert result["sending"] == {"u2": ["Not allowed.", None], "u3": ["Too large.", None]}
+    assert result["pending"] == [5]
+    assert result["refused"] == {
+        "k1-0": ["done", 5],
+        "u2": ["Not allowed.", None],
+        "u3": ["Too large.", None],
+    }
+    assert result["removed"] == {"k1-0": ["done", 5], "u3": ["Too large.", None]}
+
+
+def test_my_message_of_files_takes_the_place_of_the_send_with_the_same_files(run):
+    result = run(
+        UPLOADS
+        + """
+        for (const [key, id] of [["k1", 5], ["k2", 6]]) {
+          store.apply({ type: "send.started", thread: 7, key, text: "",
+                        attachments: [file(id, `${id}.png`)] });
+        }
+        const sent = { ...message(11, alice, ""), attachments: [file(6, "6.png")] };
+        store.apply({ type: "message.created", message: sent, unread_count: 0 });
+        const afterEvent = seen();
+        store.apply({ type: "message.deleted", thread: 7, message_id: 11, hidden: false });
+        const tombstone = store.state.conversation.messages.at(-1);
+        return { afterEvent, tombstone: [tombstone.deleted, tombstone.attachments] };
+    """
+    )
+    assert result["afterEvent"]["shown"] == [10, 11]
+    assert result["afterEvent"]["pending"] == ["k1"]
+    assert result["tombstone"] == [True, []]
