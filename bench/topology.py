@@ -16,8 +16,8 @@ The four searches of `make bench` (a common word, a prefix, two words, one threa
 and the floor. Files: the busiest thread's first page before and after photos are put on half of
 its messages, and uploads of a photo, beside the floor. Then 16 writers post through each serve
 variant for --post-seconds (every 201 must be a row), and WebSocket pairs time POST ->
-`message.created` on the other participant's socket through serve's public port. Writes bench/data/topology.json and a Markdown report
-(--output).
+`message.created` on the other participant's socket through serve's public port. Writes
+bench/data/topology.json and a Markdown report (--output).
 """
 
 import argparse
