@@ -11,6 +11,7 @@ Nothing here touches the database: `chat.services` writes the rows, in the order
 files and rows consistent (files first, rows after).
 """
 
+import functools
 import io
 import math
 import re
@@ -128,9 +129,12 @@ def _prepare_image(content: bytes, content_type: str, name: str) -> Prepared:
         thumbnail = _thumbnail(image, image_format)
     except Image.DecompressionBombError:  # Pillow's own check, on opening: far over the limit
         raise TooLarge(too_large) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        # A truncated or corrupt file that only starts like an image.
-        raise UnsupportedType(f"This image could not be read: {error}") from None
+    except (OSError, ValueError, SyntaxError, EOFError):
+        # A truncated or corrupt file that only starts like an image (Pillow's own words would
+        # show its internals).
+        raise UnsupportedType(
+            "This image could not be read: the file is damaged or only starts like an image."
+        ) from None
     return Prepared(
         clean_name(name, content_type),
         content_type,
@@ -297,8 +301,16 @@ def signed_link(attachment_id: int, kind: str) -> str:
     """A path that serves the file to anyone holding it, for ATTACHMENT_URL_TTL seconds (up to a
     minute more)."""
     expires = math.ceil((time.time() + settings.ATTACHMENT_URL_TTL) / 60) * 60
-    path = reverse("attachment-link", kwargs={"attachment_id": attachment_id, "kind": kind})
-    return f"{path}?expires={expires}&signature={_signature(attachment_id, kind, expires)}"
+    signature = _signature(attachment_id, kind, expires)
+    return f"{_link_path(kind)}{attachment_id}/{kind}/?expires={expires}&signature={signature}"
+
+
+@functools.cache
+def _link_path(kind: str) -> str:
+    """What comes before the id in a link (`/api/attachments/`), resolved once: a page of
+    messages writes two links a file, and `reverse` costs more than the signature."""
+    path = reverse("attachment-link", kwargs={"attachment_id": 1, "kind": kind})
+    return path.removesuffix(f"1/{kind}/")
 
 
 def link_seconds_left(attachment_id: int, kind: str, expires: str, signature: str) -> int | None:

@@ -194,6 +194,16 @@ def attachment_upload(*, user, upload) -> Attachment:
         raise
 
 
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment, user) -> None:
+    """Take back an upload not sent yet: its row now, its files once this commits. A sent file
+    goes only with its message (deleted for everyone)."""
+    if attachment.uploader_id != user.pk:
+        raise PermissionDenied("Only its uploader can delete a file.")
+    if not Attachment.objects.filter(pk=attachment.pk, message=None).delete()[0]:
+        raise Conflict("This file was sent: it goes when its message is deleted for everyone.")
+
+
 def _refuse_over_quota(user, size: int) -> None:
     quota = settings.ATTACHMENT_QUOTA_BYTES
     used = Attachment.objects.filter(uploader=user).aggregate(used=Sum("size"))["used"] or 0

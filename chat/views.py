@@ -426,6 +426,21 @@ class AttachmentDetailView(generics.GenericAPIView):
         attachment = selectors.attachment_for_user(user=request.user, attachment_id=attachment_id)
         return file_response(attachment, files.FILE, cache_seconds=0)
 
+    @extend_schema(
+        responses={
+            204: None,
+            403: OpenApiResponse(description="The file is the other participant's."),
+            404: NOT_A_FILE_OF_YOURS,
+            409: OpenApiResponse(description="The file was sent; it goes with its message."),
+        },
+        description="Take back a file uploaded and not sent yet (it stops counting against "
+        "the quota at once).",
+    )
+    def delete(self, request, attachment_id: int):
+        attachment = selectors.attachment_for_user(user=request.user, attachment_id=attachment_id)
+        services.attachment_delete(attachment=attachment, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class AttachmentLinkView(generics.GenericAPIView):
     authentication_classes = []

@@ -63,6 +63,8 @@ TABLE = [
     # (Its signed links work for anyone holding them: test_attachment_download.py.)
     row("get", "/api/attachments/{attachment}/", [401, 404, 200, 200, 404]),
     row("get", "/api/attachments/999999/", [401, 404, 404, 404, 404]),
+    # Sent files go with their message: alice's is sent, so even she gets a 409.
+    row("delete", "/api/attachments/{attachment}/", [401, 404, 403, 409, 404]),
     row("get", "/api/attachments/99999999999999999999/", [401, 404, 404, 404, 404]),
     row("get", "/api/users/{bob}/presence/", [401, 404, 200, 200, 404]),
     row("get", "/api/users/999999/presence/", [401, 404, 404, 404, 404]),

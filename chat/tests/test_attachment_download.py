@@ -189,3 +189,37 @@ def test_a_file_in_another_thread_of_the_uploader_stays_private(client_for, alic
     assert client_for(bob).get(f"/api/attachments/{secret.pk}/").status_code == 404
     assert client_for(carol).get(f"/api/attachments/{secret.pk}/").status_code == 200
     assert client_for(bob).get(f"/api/attachments/{secret.pk}/file/").status_code == 400
+
+
+def test_the_uploader_takes_back_an_unsent_file_and_its_room_in_the_quota(
+    client_for, alice, media, settings, django_capture_on_commit_callbacks
+):
+    settings.ATTACHMENT_QUOTA_BYTES = 10
+    draft = upload(alice, b"1234567890", "draft.txt")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).delete(f"/api/attachments/{draft.pk}/")
+
+    assert response.status_code == 204
+    assert [path for path in media.rglob("*") if path.is_file()] == []
+    assert upload(alice, b"0987654321", "again.txt").size == 10  # the room is free again
+    assert client_for(alice).delete(f"/api/attachments/{draft.pk}/").status_code == 404
+
+
+def test_a_sent_file_is_not_taken_back_alone(client_for, alice, bob, outsider, photo):
+    mine = client_for(alice).delete(f"/api/attachments/{photo.pk}/")
+    theirs = client_for(bob).delete(f"/api/attachments/{photo.pk}/")
+
+    assert mine.status_code == 409
+    assert mine.json() == {
+        "detail": "This file was sent: it goes when its message is deleted for everyone."
+    }
+    assert theirs.status_code == 403
+    assert client_for(outsider).delete(f"/api/attachments/{photo.pk}/").status_code == 404
+    assert client_for(alice).get(f"/api/attachments/{photo.pk}/").status_code == 200
+
+
+def test_someone_elses_unsent_file_is_a_404_to_delete(client_for, alice, bob, thread):
+    draft = upload(alice, b"draft", "draft.txt")
+
+    assert client_for(bob).delete(f"/api/attachments/{draft.pk}/").status_code == 404

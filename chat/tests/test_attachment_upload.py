@@ -146,6 +146,7 @@ def test_other_types_markup_and_broken_files_are_refused_with_415(
 
     assert response.status_code == 415
     assert response.json()["detail"]
+    assert "object at" not in response.json()["detail"]  # no internals
     assert not Attachment.objects.exists()
 
 

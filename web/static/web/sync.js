@@ -525,12 +525,23 @@ export function createSync(store) {
   function removeUpload(key) {
     uploading.get(key)?.abort();
     const conversation = store.state.conversation;
-    if (conversation) store.apply({ type: "upload.removed", thread: conversation.threadId, key });
+    if (!conversation) return;
+    takeBack(conversation.uploads.get(key)?.attachment);
+    store.apply({ type: "upload.removed", thread: conversation.threadId, key });
   }
 
   /** The composer's uploads go with the conversation it belongs to. */
   function stopUploads() {
     for (const controller of uploading.values()) controller.abort();
+    for (const { attachment } of store.state.conversation?.uploads.values() ?? []) {
+      takeBack(attachment);
+    }
+  }
+
+  /** Deletes an uploaded file that will not be sent, so that it stops holding the quota. Best
+   * effort: one the server does not hear of is purged a day after its upload. */
+  function takeBack(attachment) {
+    if (attachment) api(`/api/attachments/${attachment.id}/`, { method: "DELETE" }).catch(() => {});
   }
 
   /* ---- Changing messages ---- */

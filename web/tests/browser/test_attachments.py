@@ -189,6 +189,16 @@ def test_a_file_too_large_or_of_a_type_refused_says_why_and_can_be_removed(open_
     page.get_by_role("button", name="Remove big.pdf").click()
     expect(page.locator(".upload")).to_have_count(0)
 
+    # Uploaded, then removed: taken back from the server, so it holds no quota for a day.
+    with page.expect_response(re.compile(r"/api/attachments/$")) as answer:
+        choose(page, payload("draft.txt", "text/plain", b"second thoughts\n"))
+    expect(chip(page, "draft.txt")).to_have_attribute("data-state", "done")
+    draft = answer.value.json()["id"]
+    with page.expect_response(re.compile(rf"/api/attachments/{draft}/$")) as taken_back:
+        page.get_by_role("button", name="Remove draft.txt").click()
+    assert (taken_back.value.request.method, taken_back.value.status) == ("DELETE", 204)
+    expect(page.locator(".upload")).to_have_count(0)
+
     # Eleven chosen: ten taken, the most one message carries, and the eleventh said so.
     notes = [payload(f"note{n}.txt", "text/plain", f"note {n}".encode()) for n in range(11)]
     choose(page, *notes)
