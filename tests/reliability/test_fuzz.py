@@ -57,6 +57,8 @@ def fuzz_world(db, settings, keep_connection_across_requests):
     )
     services.message_send(thread=with_bob, sender=bob, text="", attachment_ids=[photo.pk])
     photo.refresh_from_db()
+    # And one of alice's own, not sent yet: hers to take back.
+    draft = services.attachment_upload(user=alice, upload=made.upload(b"a draft", "draft.txt"))
     refresh = str(RefreshToken.for_user(alice))
     world.update(
         token=str(AccessToken.for_user(alice)),
@@ -76,7 +78,7 @@ def fuzz_world(db, settings, keep_connection_across_requests):
         message_id=[message.pk for message in messages],
         # People alice shares a thread with, and herself: the presence she may read.
         user_id=[bob.pk, carol.pk, alice.pk],
-        attachment_id=[photo.pk],
+        attachment_id=[photo.pk, draft.pk],
     )
     yield world
     world.clear()
