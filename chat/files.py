@@ -191,12 +191,17 @@ def _frame_timing(frame: Image.Image) -> tuple[int, int]:
 
 def _thumbnail(image: Image.Image, image_format: ImageFormat) -> bytes:
     image.seek(0)
-    thumbnail = image.copy()
+    if image.mode in ("P", "PA", "1"):  # palettes are not resampled
+        image = image.convert("RGBA")
+    elif image_format.thumbnail == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    # A box reduction to near the size first (a new, small image: the full one is not copied,
+    # a third of the cost of a photo's thumbnail), then the resampling that makes it. Other
+    # modes (16-bit greyscale, CMYK) are copied whole, as Pillow reduces only these.
+    factor = max(1, min(image.width // THUMBNAIL_BOX[0], image.height // THUMBNAIL_BOX[1]))
+    reducible = factor > 1 and image.mode in ("L", "LA", "RGB", "RGBA")
+    thumbnail = image.reduce(factor) if reducible else image.copy()
     thumbnail.thumbnail(THUMBNAIL_BOX)
-    if image_format.thumbnail == "JPEG" and thumbnail.mode not in ("RGB", "L"):
-        thumbnail = thumbnail.convert("RGB")
-    elif image_format.thumbnail != "JPEG" and thumbnail.mode == "P":
-        thumbnail = thumbnail.convert("RGBA")
     out = io.BytesIO()
     thumbnail.save(out, image_format.thumbnail)
     return out.getvalue()

@@ -93,6 +93,20 @@ def test_lossless_images_keep_every_pixel(client_for, alice, image_format, optio
     assert dict(kept.getexif()) == {}
 
 
+@pytest.mark.parametrize(
+    ("image_format", "mode"),
+    [("PNG", "I;16"), ("PNG", "LA"), ("PNG", "P"), ("PNG", "1"), ("JPEG", "CMYK"), ("JPEG", "L")],
+)
+def test_every_common_pixel_format_gets_its_thumbnail(client_for, alice, image_format, mode):
+    source = made.gradient(1000, 700).convert(mode if mode != "I;16" else "I").convert(mode)
+
+    response = post(client_for(alice), made.image_bytes(source, image_format), "picture")
+
+    assert response.status_code == 201, response.json()
+    thumbnail = Image.open(io.BytesIO(stored(Attachment.objects.get(), "thumbnail")))
+    assert thumbnail.size == (320, 224)
+
+
 def test_png_text_chunks_are_dropped(client_for, alice):
     post(client_for(alice), made.png_with_metadata(), "scan.png")
 
