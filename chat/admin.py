@@ -176,6 +176,19 @@ class MessageEditInline(admin.TabularInline):
         return False
 
 
+def attachment_preview(attachment):
+    """A thumbnail that opens the file, or a download link, through signed links."""
+    if attachment.thumbnail_url is None:
+        return format_html('<a href="{}">Download {}</a>', attachment.url, attachment.name)
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">'
+        '<img src="{}" alt="{}" style="max-width: 160px; max-height: 160px"></a>',
+        attachment.url,
+        attachment.thumbnail_url,
+        attachment.name,
+    )
+
+
 class AttachmentInline(admin.TabularInline):
     """A message's files: images as thumbnails, each opening the file through a signed link
     (the files are never served otherwise). Operators remove files by deleting the message for
@@ -193,15 +206,7 @@ class AttachmentInline(admin.TabularInline):
 
     @admin.display(description="file")
     def preview(self, attachment):
-        if attachment.thumbnail_url is None:
-            return format_html('<a href="{}">Download</a>', attachment.url)
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">'
-            '<img src="{}" alt="{}" style="max-width: 160px; max-height: 160px"></a>',
-            attachment.url,
-            attachment.thumbnail_url,
-            attachment.name,
-        )
+        return attachment_preview(attachment)
 
     @admin.display(description="size")
     def size_shown(self, attachment):
@@ -299,6 +304,7 @@ class ReportAdmin(IdsInRangeMixin, admin.ModelAdmin):
         "created",
         "message_created",
         "text",
+        "reported_files",
         "message_link",
         "in_context",
         "handled",
@@ -317,6 +323,26 @@ class ReportAdmin(IdsInRangeMixin, admin.ModelAdmin):
     @admin.display(description="text as reported")
     def reported_text(self, report):
         return Truncator(report.text).chars(60)
+
+    @admin.display(description="files as reported")
+    def reported_files(self, report):
+        """The files the message carried, and while they stay (not deleted for everyone), the
+        files themselves."""
+        if not report.files:
+            return "-"
+        names = format_html_join(
+            ", ",
+            "{} ({}, {})",
+            ((f["name"], f["content_type"], files.human_size(f["size"])) for f in report.files),
+        )
+        still = [] if report.message is None else report.message.attachments
+        if not still:
+            return format_html("{}<br>Deleted with the message since.", names)
+        return format_html(
+            "{}<br>{}",
+            names,
+            format_html_join(" ", "{}", ((attachment_preview(a),) for a in still)),
+        )
 
     @admin.display(description="message")
     def message_link(self, report):

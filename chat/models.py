@@ -254,6 +254,9 @@ class Report(models.Model):
     thread_id_reported = models.BigIntegerField()
     message_id_reported = models.BigIntegerField()
     text = models.TextField(max_length=4096, blank=True)
+    # What files it carried: [{"name", "content_type", "size"}]. The files themselves go if the
+    # message is deleted for everyone, as for any message; the admin shows them while they stay.
+    files = models.JSONField(default=list, blank=True)
     message_created = models.DateTimeField()
     reason = models.CharField(max_length=16, choices=Reason.choices)
     comment = models.TextField(max_length=1000, blank=True)

@@ -548,6 +548,10 @@ def message_report(
         thread_id_reported=message.thread_id,
         message_id_reported=message.pk,
         text=message.text,
+        files=[
+            {"name": a.name, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments
+        ],
         message_created=message.created,
         reason=reason,
         comment=comment,

@@ -397,5 +397,7 @@ def test_the_message_page_shows_its_files_as_thumbnails_that_open_them(
     # The links work as they are, in the operator's browser: signed, no token needed.
     served = Client().get(thumbnail.group(1).replace("&amp;", "&"))
     assert (served.status_code, served["Content-Type"]) == (200, "image/png")
-    download = re.search(r'<a href="([^"]+)">Download</a>', html).group(1).replace("&amp;", "&")
+    download = (
+        re.search(r'<a href="([^"]+)">Download notes.txt</a>', html).group(1).replace("&amp;", "&")
+    )
     assert b"".join(Client().get(download).streaming_content) == b"minutes"

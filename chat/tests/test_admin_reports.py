@@ -7,6 +7,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from chat import services
 from chat.models import Message, Report
+from chat.tests import attachment_files as made
 from chat.tests.factories import make_message
 
 REPORTS = "/admin/chat/report/"
@@ -124,3 +125,28 @@ def test_the_queue_runs_the_same_queries_whatever_the_rows(
     with django_assert_num_queries(4):
         response = admin_client.get(REPORTS)
     assert response.status_code == 200
+
+
+def test_a_reported_image_shows_while_it_stays_and_its_name_after(
+    admin_client, thread, alice, bob, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    image = made.image_bytes(made.gradient(), "PNG")
+    photo = services.attachment_upload(user=alice, upload=made.upload(image, "insult.png"))
+    message, _ = services.message_send(
+        thread=thread, sender=alice, text="", attachment_ids=[photo.pk]
+    )
+    report, _ = services.message_report(
+        message=Message.objects.get(pk=message.pk), user=bob, reason="harassment"
+    )
+    assert report.files == [{"name": "insult.png", "content_type": "image/png", "size": photo.size}]
+
+    page = admin_client.get(f"{REPORTS}{report.pk}/change/").content.decode()
+    assert 'alt="insult.png"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_delete_for_everyone(message=message, user=alice)
+    page = admin_client.get(f"{REPORTS}{report.pk}/change/").content.decode()
+    assert "insult.png (image/png," in page
+    assert "Deleted with the message since." in page
+    assert 'alt="insult.png"' not in page
