@@ -1,11 +1,13 @@
 """`manage.py load_demo`, as `make run` runs it: the demo dump, loaded once, consistent, and
 paged by the API exactly like data the services wrote."""
 
+import io
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -161,3 +163,28 @@ def test_the_demo_admin_sees_each_threads_real_message_count(client):
         detail = client.get(f"/admin/chat/thread/{thread.pk}/change/").content.decode()
         assert f"All {count} messages" in detail
     assert page.count('<td class="field-message_count">0</td>') == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_chart_alice_sent_bob_and_its_files_are_stored(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    load_demo()
+    alice = User.objects.get(username="alice")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
+
+    page = client.get("/api/threads/1/messages/?limit=100").json()["results"]
+
+    with_files = [m for m in page if m["attachments"]]
+    assert [(m["text"], m["attachments"][0]["name"]) for m in with_files] == [
+        ("On it.", "slide-7-chart.png")
+    ]
+    chart = with_files[0]["attachments"][0]
+    for link, size in ((chart["url"], (800, 480)), (chart["thumbnail_url"], (320, 192))):
+        response = APIClient().get(link)
+        assert response.status_code == 200
+        assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == size
+    assert (
+        b"".join(APIClient().get(chart["url"]).streaming_content)
+        == (tmp_path / "attachments" / "demo" / "slide-7-chart").read_bytes()
+    )
