@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, connections
 
 from chat import selectors, services
-from chat.models import Message, MessageEdit, Participant, Thread
+from chat.models import Attachment, Message, MessageEdit, Participant, Thread
+from chat.tests import attachment_files as made
 from chat.tests.factories import make_message
 
 WORKERS = 8
@@ -184,3 +185,51 @@ def test_mark_read_racing_mark_unread_leaves_a_state_the_counts_agree_with(
         assert client.get("/api/messages/unread-count/").json() == {"unread_count": unread}
         assert client.get(f"/api/threads/{thread.pk}/").json()["unread_count"] == unread
         Message.objects.filter(pk=message.pk).update(is_read=True)
+
+
+def test_simultaneous_uploads_never_pass_the_quota_together(
+    client_for, alice, bob, thread, settings, tmp_path
+):
+    """Eight uploads of 1,000 bytes at once against a quota of 3,500: exactly three are kept
+    (the quota is checked again under the user's row lock, or SQLite's write lock), and each
+    refused one left no file behind."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.ATTACHMENT_QUOTA_BYTES = 3500
+    client = client_for(alice)
+
+    def upload(number):
+        return lambda: client.post(
+            "/api/attachments/",
+            {"file": made.upload(bytes([65 + number]) * 1000, f"{number}.txt")},
+            format="multipart",
+        )
+
+    statuses = Counter(
+        response.status_code for response in run_at_once([upload(n) for n in range(WORKERS)])
+    )
+
+    assert statuses == {201: 3, 413: WORKERS - 3}
+    assert Attachment.objects.filter(uploader=alice).count() == 3
+    assert len([path for path in tmp_path.rglob("*") if path.is_file()]) == 3
+
+
+def test_sending_one_upload_in_two_messages_at_once_attaches_it_once(
+    alice, thread, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    draft = services.attachment_upload(user=alice, upload=made.upload(b"once", "once.txt"))
+
+    def send(number):
+        return lambda: services.message_send(
+            thread=thread, sender=alice, text=f"try {number}", attachment_ids=[draft.pk]
+        )
+
+    results = run_at_once([send(n) for n in range(WORKERS)])
+
+    sent = [result for result in results if isinstance(result, tuple)]
+    assert len(sent) == 1, results
+    assert all(
+        type(result).__name__ == "ValidationError" for result in results if result not in sent
+    )
+    assert Message.objects.count() == 1
+    assert Attachment.objects.get().message_id == sent[0][0].pk
