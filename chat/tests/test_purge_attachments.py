@@ -1,6 +1,9 @@
 """`manage.py purge_attachments`: uploads never sent go after 24 hours, and files that no row
 names (a crash between a commit and deleting the files it let go) are found and removed."""
 
+import subprocess
+import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +14,7 @@ from django.utils import timezone
 from chat import files, services
 from chat.models import Attachment
 from chat.tests import attachment_files as made
+from tests.servers import ROOT, manage, server_env
 
 # Committed transactions, as in production: files go when a deletion commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -98,3 +102,27 @@ def test_a_thumbnail_named_by_its_row_is_kept(alice, media):
 
 def test_nothing_stored_yet_is_nothing_to_purge():
     assert "Purged 0 upload(s) never sent and 0 stored file(s)" in purge()
+
+
+def test_running_every_n_seconds_it_survives_a_failing_run(tmp_path):
+    """As `make serve` runs it: a run that fails (here, storage that is not a folder) is logged
+    and tried again, and the process stays up beside the service."""
+    not_a_folder = tmp_path / "media"
+    not_a_folder.write_text("a file where the attachments folder should be")
+    database = tmp_path / "db.sqlite3"
+    env = server_env(SQLITE_PATH=str(database), MEDIA_ROOT=str(not_a_folder))
+    manage("migrate", "--noinput", env=env)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "purge_attachments", "--every=1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(3)
+        assert process.poll() is None  # still running
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0].decode()
+    assert output.count("Purging attachments failed; trying again in 1 s.") >= 2
