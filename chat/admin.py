@@ -283,6 +283,36 @@ class MessageAdmin(IdsInRangeMixin, admin.ModelAdmin):
 CONTEXT_MESSAGES = 5  # shown before and after a reported message
 
 
+class ReportStateFilter(admin.SimpleListFilter):
+    """The queue opens on what is left to do: open reports, unless another state (or all) is
+    chosen."""
+
+    title = "state"
+    parameter_name = "state"
+    DEFAULT = Report.State.OPEN
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*Report.State.choices, (self.ALL, "All")]
+
+    def chosen(self) -> str:
+        return self.value() if self.value() in dict(self.lookup_choices) else self.DEFAULT
+
+    def choices(self, changelist):
+        # Django's own list starts with an "All" that drops the parameter: here that is the
+        # default, open reports, and "All" is a choice of its own.
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.chosen() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        chosen = self.chosen()
+        return queryset if chosen == self.ALL else queryset.filter(state=chosen)
+
+
 @admin.register(Report)
 class ReportAdmin(IdsInRangeMixin, admin.ModelAdmin):
     """The reports queue: what recipients reported, as it was when they reported it, and the
@@ -290,7 +320,7 @@ class ReportAdmin(IdsInRangeMixin, admin.ModelAdmin):
 
     list_display = ["id", "created", "reason", "state", "reporter", "sender", "reported_text"]
     list_select_related = ["reporter", "sender"]
-    list_filter = ["state", "reason", "created"]
+    list_filter = [ReportStateFilter, "reason", "created"]
     search_fields = ["text", "comment", "reporter__username", "sender__username"]
     ordering = ["-created", "-id"]
     list_per_page = 50

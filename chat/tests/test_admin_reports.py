@@ -30,11 +30,27 @@ def select(action, *reports):
 def test_the_queue_lists_reports_and_filters_by_state_and_reason(admin_client, reported):
     page = admin_client.get(REPORTS).content.decode()
     by_reason = admin_client.get(REPORTS + "?reason__exact=spam").content.decode()
-    open_ones = admin_client.get(REPORTS + "?state__exact=open").content.decode()
+    open_ones = admin_client.get(REPORTS + "?state=open").content.decode()
 
     assert "you will regret this" in page
     assert "you will regret this" not in by_reason
     assert "you will regret this" in open_ones
+
+
+def test_the_queue_opens_on_open_reports_and_all_is_a_choice(admin_client, admin_user, reported):
+    services.reports_dismiss(reports=Report.objects.all(), operator=admin_user)
+
+    default = admin_client.get(REPORTS)
+    everything = admin_client.get(REPORTS + "?state=all").content.decode()
+    dismissed = admin_client.get(REPORTS + "?state=dismissed").content.decode()
+
+    assert "you will regret this" not in default.content.decode()
+    assert "you will regret this" in everything
+    assert "you will regret this" in dismissed
+    choices = [
+        c["display"] for c in default.context["cl"].filter_specs[0].choices(default.context["cl"])
+    ]
+    assert choices == ["Open", "Dismissed", "Actioned", "All"]
 
 
 def test_a_report_shows_its_message_in_context(admin_client, reported, alice):

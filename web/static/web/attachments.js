@@ -6,7 +6,7 @@
  */
 
 import { byId, h } from "./dom.js";
-import { fileSize } from "./files.js";
+import { fileSize, linkExpiring } from "./files.js";
 
 const THUMBNAIL_BOX_PX = 240;
 
@@ -20,15 +20,19 @@ function thumbnailSize(width, height) {
 
 /**
  * The list of `attachments`, or null when there are none. `open(attachment, button)` shows an
- * image in the viewer.
+ * image in the viewer; `fresh(attachment)` gives it with links that still work (a promise).
  */
-export function attachmentList(attachments, open) {
+export function attachmentList(attachments, { open, fresh }) {
   if (!attachments.length) return null;
   return h(
     "ul",
     { class: "attachments" },
     attachments.map((attachment) =>
-      h("li", {}, attachment.thumbnail_url ? thumbnail(attachment, open) : fileLink(attachment)),
+      h(
+        "li",
+        {},
+        attachment.thumbnail_url ? thumbnail(attachment, open) : fileLink(attachment, fresh),
+      ),
     ),
   );
 }
@@ -50,10 +54,18 @@ function thumbnail(attachment, open) {
   );
 }
 
-function fileLink({ name, size, url }) {
+function fileLink(attachment, fresh) {
+  const { name, size, url } = attachment;
+  // A link that has run out is signed again before it is followed.
+  const download = async (event) => {
+    if (!linkExpiring(url)) return;
+    event.preventDefault();
+    const { url: freshUrl } = await fresh(attachment);
+    h("a", { href: freshUrl, download: name }).click();
+  };
   return h(
     "a",
-    { class: "file-link", href: url, download: name },
+    { class: "file-link", href: url, download: name, onclick: download },
     h("span", { class: "icon file", "aria-hidden": "true" }),
     h("span", { class: "file-name" }, name),
     h("span", { class: "file-size" }, fileSize(size)),
@@ -72,13 +84,13 @@ export class ImageViewer {
     this.dialog.addEventListener("click", (event) => {
       if (event.target === this.dialog) this.dialog.close();
     });
-    // Its signed link works for an hour (ATTACHMENT_URL_TTL): a page open for longer holds
-    // links that no longer do, until the conversation is loaded again.
+    // Links are signed again before the viewer opens when they run out (conversation.js); one
+    // that fails all the same (the file deleted since, the server away) says so.
     this.image.addEventListener("error", () => {
       if (!this.image.getAttribute("src")) return;
       this.image.hidden = true;
       byId("viewer-error").textContent =
-        "The image cannot be shown: its link may have expired. Open the conversation again.";
+        "The image cannot be shown: it may have been deleted, or the server is not answering.";
     });
     this.dialog.addEventListener("close", () => {
       this.image.removeAttribute("src");

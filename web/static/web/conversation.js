@@ -34,7 +34,9 @@ export function conversationView(store, sync, reports) {
     loadLatest: sync.loadLatest,
     retry: sync.retry,
     openMenu: (id, button) => menu.toggle(id, button),
-    openImage: (attachment, button) => viewer.open(attachment, button),
+    openImage: async (attachment, button, message) =>
+      viewer.open(message ? await sync.freshAttachment(message, attachment) : attachment, button),
+    freshAttachment: sync.freshAttachment,
   });
   const input = byId("message-input");
   const dialog = byId("confirm-delete");

@@ -1,6 +1,7 @@
 /**
  * Files in messages: the limits an upload must keep (its size, served in the page by
- * web/views.py; how many one message carries), and sizes in the units people read.
+ * web/views.py; how many one message carries), sizes in the units people read, and whether a
+ * file's signed link still works.
  */
 
 /** The largest file the server takes, in bytes (settings.ATTACHMENT_MAX_BYTES). */
@@ -31,3 +32,10 @@ export const SIZE_LIMIT_TEXT = `Files can be up to ${fileSize(MAX_FILE_BYTES)}.`
 
 /** Said when one file too many is chosen. */
 export const COUNT_LIMIT_TEXT = `A message can carry up to ${MAX_FILES} files.`;
+
+/** Whether a signed link (its `expires`, in seconds since 1970) has less than a minute left: the
+ * server signs links for an hour, and a page stays open for longer. */
+export function linkExpiring(url) {
+  const expires = Number(new URL(url, window.location.href).searchParams.get("expires"));
+  return !expires || expires * 1000 - Date.now() < 60_000;
+}

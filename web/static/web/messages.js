@@ -24,10 +24,21 @@ export class MessageList {
    * @param {() => void} actions.loadLatest the newest page, in place of those shown
    * @param {(key: string) => void} actions.retry a failed send, by its Idempotency-Key
    * @param {(id: number, button: Element) => void} actions.openMenu message `id`'s menu
-   * @param {(attachment: object, button: Element) => void} actions.openImage an image, full size
+   * @param {(attachment: object, button: Element, message: object) => void} actions.openImage
+   *   a message's image, full size
+   * @param {(message: object, attachment: object) => Promise<object>} actions.freshAttachment
+   *   a message's file with links that still work
    */
-  constructor({ loadOlder, loadNewer, loadLatest, retry, openMenu, openImage }) {
-    Object.assign(this, { loadOlder, loadNewer, loadLatest, retry, openMenu, openImage });
+  constructor({ loadOlder, loadNewer, loadLatest, retry, openMenu, openImage, freshAttachment }) {
+    Object.assign(this, {
+      loadOlder,
+      loadNewer,
+      loadLatest,
+      retry,
+      openMenu,
+      openImage,
+      freshAttachment,
+    });
     this.list = byId("message-list");
     this.scroller = byId("scroller");
     this.status = byId("history-status");
@@ -179,11 +190,18 @@ export class MessageList {
     );
   }
 
-  /** Its text, if it has any (one may carry files alone), and its files. */
-  content({ text, attachments }) {
+  /** Its text, if it has any (one may carry files alone), and its files. A send not answered
+   * yet has no id, and its files were just uploaded: their links are fresh. */
+  content(message) {
+    const { text, attachments } = message;
+    const sent = message.id !== undefined;
     return [
       text ? h("p", { class: "text" }, text) : null,
-      attachmentList(attachments, this.openImage),
+      attachmentList(attachments, {
+        open: (attachment, button) => this.openImage(attachment, button, sent ? message : null),
+        fresh: (attachment) =>
+          sent ? this.freshAttachment(message, attachment) : Promise.resolve(attachment),
+      }),
     ];
   }
 

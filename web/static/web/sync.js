@@ -17,7 +17,13 @@ import {
   renewTokens,
   upload,
 } from "./api.js";
-import { COUNT_LIMIT_TEXT, MAX_FILES, MAX_FILE_BYTES, SIZE_LIMIT_TEXT } from "./files.js";
+import {
+  COUNT_LIMIT_TEXT,
+  MAX_FILES,
+  MAX_FILE_BYTES,
+  SIZE_LIMIT_TEXT,
+  linkExpiring,
+} from "./files.js";
 import { LiveSocket } from "./socket.js";
 
 const THREAD_PAGE_SIZE = 50;
@@ -544,6 +550,24 @@ export function createSync(store) {
     if (attachment) api(`/api/attachments/${attachment.id}/`, { method: "DELETE" }).catch(() => {});
   }
 
+  /**
+   * `attachment` of `message` with links that still work: as it is while they have more than a
+   * minute left, else read again with its message (the server signs links for an hour, and a
+   * page stays open for longer).
+   */
+  async function freshAttachment(message, attachment) {
+    if (!linkExpiring(attachment.url)) return attachment;
+    try {
+      const path = `${messagesPath(message.thread)}?before=${message.id + 1}&limit=1`;
+      const { results } = await api(path);
+      const again = results[0]?.attachments.find(({ id }) => id === attachment.id);
+      return again ?? attachment;
+    } catch (error) {
+      report(error);
+      return attachment;
+    }
+  }
+
   /* ---- Changing messages ---- */
 
   /** The composer holds my message `id` for editing. */
@@ -767,6 +791,7 @@ export function createSync(store) {
     retry,
     attach,
     removeUpload,
+    freshAttachment,
     sendTyping,
     startEdit,
     cancelEdit,

@@ -5,6 +5,7 @@ refused before it is sent, one of a type the server refuses shown with the serve
 
 import base64
 import io
+import pathlib
 import re
 
 from PIL import Image
@@ -159,6 +160,39 @@ def test_files_dropped_or_pasted_are_sent_as_download_links_and_images(open_page
     pasted = dave_page.get_by_role("button", name="View image image.png")
     expect(pasted.locator("img")).to_have_attribute("width", "180")
     expect(pasted.locator("img")).to_have_attribute("height", "240")
+
+
+# Two hours from now, as the page sees the time: the links it holds (signed for an hour) ran out.
+LATER = "() => { const now = Date.now; Date.now = () => now() + 2 * 3600 * 1000; }"
+
+
+def test_links_that_ran_out_in_a_page_left_open_are_signed_again(open_page, make_user):
+    ivan, judy = make_user("ivan"), make_user("judy")
+    ivan.send(ivan.thread_with(judy), "Here they are")
+    ivan_page, judy_page = open_page(ivan), open_page(judy)
+    open_thread(ivan_page, judy)
+    open_thread(judy_page, ivan)
+    choose(ivan_page, payload("view.png", "image/png", png(400, 300)))
+    choose(ivan_page, payload("notes.txt", "text/plain", b"The notes\n"))
+    expect(ivan_page.locator('.upload[data-state="done"]')).to_have_count(2)
+    ivan_page.get_by_role("button", name="Send").click()
+    thumbnail = judy_page.get_by_role("button", name="View image view.png")
+    expect(thumbnail.locator("img")).to_have_js_property("complete", True)
+
+    judy_page.evaluate(LATER)
+    again = re.compile(r"/messages/\?before=\d+&limit=1$")
+    with judy_page.expect_response(again) as answer:
+        thumbnail.click()
+    assert answer.value.ok
+    viewer = judy_page.get_by_role("dialog", name="view.png")
+    expect(viewer.get_by_role("img", name="view.png")).to_have_js_property("naturalWidth", 400)
+    judy_page.keyboard.press("Escape")
+
+    notes = judy_page.get_by_role("link", name=re.compile(r"^notes\.txt"))
+    with judy_page.expect_response(again), judy_page.expect_download() as download:
+        notes.click()
+    assert download.value.suggested_filename == "notes.txt"
+    assert pathlib.Path(download.value.path()).read_bytes() == b"The notes\n"
 
 
 def test_a_file_too_large_or_of_a_type_refused_says_why_and_can_be_removed(open_page, make_user):
