@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,6 +167,36 @@ class Server:
             return status, json.loads(raw) if raw else None
         except ValueError:  # an HTML error page, say
             return status, raw.decode(errors="replace")
+
+    def upload(self, token: str, content: bytes, name: str) -> tuple[int, object]:
+        """`POST /api/attachments/` with `content` as the multipart file `name`: (status, body)."""
+        boundary = uuid.uuid4().hex
+        part = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            self.url("/api/attachments/"),
+            method="POST",
+            data=part.encode() + content + f"\r\n--{boundary}--\r\n".encode(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def fetch(self, path: str) -> tuple[int, bytes]:
+        """GET `path` without a token: (status, the raw body)."""
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=30) as response:  # noqa: S310
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
     def login(self, username: str, password: str) -> str:
         """An access token of `username`."""

@@ -12,7 +12,6 @@ import io
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -86,44 +85,6 @@ def service(s3_endpoint, tmp_path_factory):
     server.stop()
 
 
-def upload(server, token: str, content: bytes, name: str) -> dict:
-    import json
-    import urllib.request
-
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-        server.url("/api/attachments/"),
-        method="POST",
-        data=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        assert response.status == 201
-        return json.loads(response.read())
-
-
-def fetch(server, path: str) -> tuple[int, bytes]:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(server.url(path), timeout=30) as response:  # noqa: S310
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 def stored_keys(client) -> list[str]:
     return sorted(item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
@@ -131,7 +92,8 @@ def stored_keys(client) -> list[str]:
 def test_files_live_in_the_bucket_and_go_with_their_message(s3_endpoint, service):
     _, client = s3_endpoint
     server, tokens, tmp = service
-    photo = upload(server, tokens["alice"], made.jpeg_with_gps(), "photo.jpg")
+    status, photo = server.upload(tokens["alice"], made.jpeg_with_gps(), "photo.jpg")
+    assert status == 201, photo
 
     keys = stored_keys(client)
     assert len(keys) == 2  # the image and its thumbnail
@@ -150,7 +112,7 @@ def test_files_live_in_the_bucket_and_go_with_their_message(s3_endpoint, service
     )
     assert status == 201
     link = message["attachments"][0]["thumbnail_url"]
-    status, thumbnail = fetch(server, link)
+    status, thumbnail = server.fetch(link)
     assert status == 200
     assert Image.open(io.BytesIO(thumbnail)).size == (320, 240)
     assert server.call("GET", f"/api/attachments/{photo['id']}/", token=tokens["bob"])[0] == 200
@@ -158,13 +120,13 @@ def test_files_live_in_the_bucket_and_go_with_their_message(s3_endpoint, service
     status, _ = server.call("DELETE", f"/api/messages/{message['id']}/", token=tokens["alice"])
     assert status == 204
     assert stored_keys(client) == []
-    assert fetch(server, link)[0] == 404
+    assert server.fetch(link)[0] == 404
 
 
 def test_the_purge_finds_objects_that_no_row_names(s3_endpoint, service):
     _, client = s3_endpoint
     server, tokens, _ = service
-    upload(server, tokens["bob"], b"a draft", "draft.txt")
+    assert server.upload(tokens["bob"], b"a draft", "draft.txt")[0] == 201
     orphan = "attachments/2000010100/0123456789abcdef0123456789abcdef"
     client.put_object(Bucket=BUCKET, Key=orphan, Body=b"left by a crash")
 

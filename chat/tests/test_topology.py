@@ -153,43 +153,17 @@ def test_a_body_over_djangos_limit_is_the_same_json_413_from_nginx(topology, peo
     assert (status, body) == (413, {"detail": "The request body is too large."})
 
 
-def upload(topology, token: str, content: bytes, name: str) -> tuple[int, dict]:
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-        topology.url("/api/attachments/"),
-        method="POST",
-        data=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def test_uploads_pass_nginx_up_to_the_file_limit_and_are_served_back(topology, people):
     """nginx's own body limit is Django's file limit (10 MiB) plus the multipart framing, not the
     2.5 MB of other bodies: a 10 MiB file goes through, and its signed link serves it."""
     content = b"x" * (10 * 1024 * 1024)
-    status, attachment = upload(topology, people["alice"], content, "big.txt")
+    status, attachment = topology.upload(people["alice"], content, "big.txt")
     assert status == 201, attachment
     assert attachment["size"] == len(content)
     with urllib.request.urlopen(topology.url(attachment["url"]), timeout=30) as response:  # noqa: S310
         assert response.headers["Content-Security-Policy"] == "sandbox"
         assert response.read() == content
-    status, body = upload(topology, people["alice"], content + b"x" * 70_000, "bigger.txt")
+    status, body = topology.upload(people["alice"], content + b"x" * 70_000, "bigger.txt")
     assert (status, body) == (413, {"detail": "The request body is too large."})
 
 
