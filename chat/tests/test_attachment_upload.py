@@ -150,6 +150,8 @@ def test_the_type_comes_from_the_content_and_the_name_follows_it(client_for, ali
         (b"PK\x03\x04" + b"\x00" * 40, "archive.zip", "application/zip"),
         (b"MZ\x90\x00" + b"\x00" * 60, "setup.exe", "application/octet-stream"),
         ("Grüße in Latin-1".encode("latin-1"), "latin.txt", "text/plain"),
+        (b"\x1b[31mred terminal output", "log.txt", "text/plain"),
+        ("a C1 control \u0085 inside".encode(), "c1.txt", "text/plain"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "broken.png", "image/png"),
     ],
 )
