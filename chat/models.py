@@ -323,7 +323,10 @@ class Attachment(models.Model):
         related_name="attachment_rows",
         editable=False,
     )
-    name = models.CharField(max_length=255, help_text="The file name, as the uploader gave it.")
+    name = models.CharField(
+        max_length=255,
+        help_text="The uploader's file name, without folders, with the extension of its type.",
+    )
     content_type = models.CharField(max_length=100, editable=False)
     size = models.PositiveBigIntegerField(editable=False, help_text="Bytes, as stored.")
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)

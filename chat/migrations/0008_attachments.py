@@ -25,7 +25,8 @@ class Migration(migrations.Migration):
                 (
                     "name",
                     models.CharField(
-                        help_text="The file name, as the uploader gave it.", max_length=255
+                        help_text="The uploader's file name, without folders, with the extension of its type.",
+                        max_length=255,
                     ),
                 ),
                 ("content_type", models.CharField(editable=False, max_length=100)),
