@@ -18,18 +18,17 @@ def push_service(settings):
     assert service.failures == [], "the stand-in refused a push we sent"
 
 
+def subscribe_at(push_service, user) -> str:
+    """A new subscription of `user` at the stand-in `push_service`; its endpoint."""
+    subscription = push_service.subscribe()
+    services.push_subscribe(user=user, endpoint=subscription["endpoint"], **subscription["keys"])
+    return subscription["endpoint"]
+
+
 @pytest.fixture
 def browser_of(push_service):
     """`browser_of(user)`: a new subscription of `user` at the stand-in; its endpoint."""
-
-    def subscribe(user) -> str:
-        subscription = push_service.subscribe()
-        services.push_subscribe(
-            user=user, endpoint=subscription["endpoint"], **subscription["keys"]
-        )
-        return subscription["endpoint"]
-
-    return subscribe
+    return lambda user: subscribe_at(push_service, user)
 
 
 @pytest.fixture
