@@ -1,5 +1,7 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.core import checks
+from django.db.models.signals import post_save
 
 
 def vapid_key_is_a_key(app_configs, **kwargs):
@@ -18,9 +20,19 @@ def vapid_key_is_a_key(app_configs, **kwargs):
     return []
 
 
+def forget_browsers_of_deactivated(sender, instance, **kwargs):
+    """However an account is deactivated (the reports queue, the user admin, a shell), its
+    browsers get nothing more, not even what was on its way."""
+    if not instance.is_active:
+        from notifications.models import PushSubscription
+
+        PushSubscription.objects.filter(user=instance).delete()
+
+
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "Notifications"
 
     def ready(self):
         checks.register(vapid_key_is_a_key)
+        post_save.connect(forget_browsers_of_deactivated, sender=settings.AUTH_USER_MODEL)

@@ -11,6 +11,13 @@ and sends nothing twice.
 
 Several workers may run: on PostgreSQL each takes the rows it locked (`SKIP LOCKED`) and leaves
 the others' alone; SQLite's write lock, taken when the transaction begins, lets one at a time.
+
+Why a table of our own rather than a task library: what waits is not a task but a fact about a
+message, and what to send is decided at delivery, for a (recipient, thread) at once, after
+re-reading its messages; a queue of one task per message (django-tasks' database backend, Celery,
+Dramatiq) would still need this table to coalesce and re-check, plus a broker or a second
+schema. Procrastinate, the PostgreSQL task library, has no SQLite, which is this service's
+default. The queue part left to write is small: `delivery.claim` and a lease.
 """
 
 from collections import defaultdict

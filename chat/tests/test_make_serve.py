@@ -249,9 +249,12 @@ def check_the_service(make, port: int, clone: Path, log: Path, timings: dict, st
     wait_for(healthy, "/healthz through the public port", log, timeout=60)
     timings["healthy"] = time.monotonic() - started
     output = log.read_text()
-    assert "Wrote .env with a new secret key" in output
+    assert "Wrote .env with new keys" in output
     assert "Installing runtime dependencies" not in output
     assert f"Serving on http://127.0.0.1:{port}/: nginx in front, 2 gunicorn" in output
+    # The notification worker beside them, signing with the VAPID key make wrote into .env.
+    wait_for(lambda: "notify | Notification worker started" in log.read_text(), "notify", log)
+    assert "VAPID_PRIVATE_KEY is not set" not in log.read_text()
 
     # REST, through nginx to gunicorn: two people, logged in, and a thread between them.
     tokens, ids = {}, {}

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.services import user_block
+from accounts.services import user_block, user_deactivate
 from chat import services
 from chat.models import PresenceSocket
 from chat.tests.factories import make_thread
@@ -327,3 +327,14 @@ def test_turning_due_messages_into_pushes_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(11):
         assert outbox.take_due() == 3
     assert PushDelivery.objects.count() == 3
+
+
+def test_a_deactivated_account_is_pushed_nothing_more(
+    thread, alice, bob, browser_of, push_service, worker_round
+):
+    endpoint = browser_of(bob)
+    send(thread, alice)
+    user_deactivate(user=bob)
+    after_the_delay(worker_round)
+    assert push_service.received(endpoint) == []
+    assert not PushSubscription.objects.exists()
