@@ -91,18 +91,23 @@ def send_pushes(pool: Executor) -> int:
         ),
         deliveries,
     )
+    delivered = []
     with transaction.atomic():
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            _record_push(delivery, outcome)
+            if outcome.delivered:
+                delivered.append(delivery)
+            else:
+                _record_push_failure(delivery, outcome)
+        # The common case in two statements for the whole round.
+        PushDelivery.objects.filter(pk__in=[d.pk for d in delivered]).delete()
+        PushSubscription.objects.filter(pk__in={d.subscription_id for d in delivered}).update(
+            last_delivered=timezone.now()
+        )
     return len(deliveries)
 
 
-def _record_push(delivery: PushDelivery, outcome: push.Outcome) -> None:
+def _record_push_failure(delivery: PushDelivery, outcome: push.Outcome) -> None:
     subscription = delivery.subscription
-    if outcome.delivered:
-        delivery.delete()
-        PushSubscription.objects.filter(pk=subscription.pk).update(last_delivered=timezone.now())
-        return
     if outcome.gone:
         # Unsubscribed, expired, or an address we no longer send to: the browser subscribes
         # again the next time it enables notifications.

@@ -17,9 +17,11 @@ import base64
 import ipaddress
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from functools import cache
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import http_ece
@@ -35,6 +37,20 @@ from py_vapid import Vapid02, b64urlencode
 TIME_TO_LIVE = 24 * 3600
 # VAPID tokens are valid for at most 24 hours (RFC 8292); a new one is signed per request.
 VAPID_TOKEN_SECONDS = 12 * 3600
+
+
+_local = threading.local()
+
+
+def http_session() -> requests.Session:
+    """This thread's session: its connections stay open between requests to the same push
+    service (most browsers' subscriptions are at two or three of them), so that a push does not
+    pay a new TCP and TLS handshake each time. One per thread: a session is not thread-safe."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+        # No cookies: nothing one receiver sets travels with later requests.
+        _local.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return _local.session
 
 
 def _b64decode(text: str) -> bytes:
@@ -168,7 +184,7 @@ def send(*, endpoint: str, p256dh: str, auth: str, payload: bytes, topic: str) -
         ),
     }
     try:
-        response = requests.post(
+        response = http_session().post(
             endpoint,
             data=encrypt(payload, p256dh=p256dh, auth=auth),
             headers=headers,

@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from notifications.models import WebhookDelivery, WebhookEndpoint
+from notifications.push import http_session
 
 SIGNATURE_HEADER = "X-Chat-Signature"
 
@@ -71,7 +72,7 @@ def send(*, url: str, secret: str, body: str) -> tuple[int | None, str]:
         SIGNATURE_HEADER: signature(secret, data, int(time.time())),
     }
     try:
-        response = requests.post(
+        response = http_session().post(
             url,
             data=data,
             headers=headers,
