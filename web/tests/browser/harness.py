@@ -2,8 +2,8 @@
 
 Used by the browser tests and by `python -m web.tests.browser.screenshots`. The server is
 daphne's `manage.py runserver` (HTTP and WebSocket on one port) on a free port, with a fresh
-SQLite file and uploads in a folder beside it, DEBUG on so that it serves the static files, and no
-rate limits.
+SQLite file and uploads in a folder beside it, DEBUG on so that it serves the static files, no
+rate limits, and Web Push on (without the worker that delivers notifications).
 """
 
 import shutil
@@ -29,6 +29,7 @@ PASSWORD = "correct-horse-battery-7"
 ADMIN = ("root", "admin-pass-for-tests-9")
 STARTUP_TIMEOUT = 30
 ATTACHMENT_MAX_BYTES = 1024 * 1024
+VAPID_PRIVATE_KEY = "EbrScYbv9hemfA9mt-kGY6Mc98TiUCjCFQmiLaLOpFI"
 RUNSERVER = [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"]
 
 
@@ -64,6 +65,10 @@ class ChatServer:
             MEDIA_ROOT=str(self.workdir / "media"),
             ATTACHMENT_MAX_BYTES=str(ATTACHMENT_MAX_BYTES),
             THROTTLE_UPLOAD="10000/min",
+            # Web Push on, with a key for tests only; the browser's push service is stood in for
+            # (test_notifications.py), at addresses only allowed like this.
+            VAPID_PRIVATE_KEY=VAPID_PRIVATE_KEY,
+            PUSH_ALLOW_PRIVATE_ENDPOINTS="1",
         )
 
     @property
