@@ -22,20 +22,23 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt constraints.txt | 
 	$(PY) -m pip install --progress-bar on -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
-# A fresh .env from the example, with a newly generated secret key. An existing .env is kept.
-.env:
-	@$(PYTHON) -c 'import secrets, pathlib; text = pathlib.Path(".env.example").read_text(); pathlib.Path(".env").write_text(text.replace("SECRET_KEY_DJANGO_SETTINGS=\n", "SECRET_KEY_DJANGO_SETTINGS=" + secrets.token_urlsafe(50) + "\n", 1))'
-	@echo "Wrote .env with a new secret key (edit it to change settings)."
+# .env from the example, with newly generated keys (the secret key, Web Push's VAPID key); an
+# existing .env keeps its settings and only gets the keys it lacks (config/envfile.py).
+.PHONY: dotenv
+dotenv:
+	@$(PYTHON) config/envfile.py
 
-migrate: $(VENV)/.installed .env
+migrate: $(VENV)/.installed dotenv
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
 	$(PY) manage.py load_demo
 
+# The development server and, beside it, the notification worker (chat/management/commands/
+# develop.py); exec, so that Ctrl-C or SIGTERM reaches the supervisor that stops both.
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	exec $(PY) manage.py develop $(HOST):$(PORT)
 
 # Production server, DEBUG off (chat/management/commands/serve.py). With REDIS_URL set: nginx on
 # HOST:PORT in front of gunicorn's WSGI workers (REST, pages; WORKERS, default one per core) and

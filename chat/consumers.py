@@ -1,9 +1,10 @@
 """The WebSocket endpoint `/ws/chat/?token=<access>`: live events for one user.
 
 Each socket joins its user's group (`chat.events.user_group`); services publish to both
-participants' groups after a write commits. From the client it takes `typing` and `ping`;
-anything else is answered with an error frame and the socket stays open. Each socket is counted
-for presence (`chat.presence`) from before it is accepted until it closes.
+participants' groups after a write commits. From the client it takes `typing`, `view` (the
+thread its window shows while focused: not pushed meanwhile) and `ping`; anything else is
+answered with an error frame and the socket stays open. Each socket is counted for presence
+(`chat.presence`) from before it is accepted until it closes.
 """
 
 import json
@@ -76,9 +77,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
         elif kind == "typing":
             await self.relay_typing(content.get("thread"))
+        elif kind == "view":
+            await self.record_view(content.get("thread"))
         else:
             await self.send_error(
-                'Unknown frame; send {"type": "typing", "thread": <id>} or {"type": "ping"}.'
+                'Unknown frame; send {"type": "typing", "thread": <id>}, '
+                '{"type": "view", "thread": <id> | null} or {"type": "ping"}.'
             )
 
     async def relay_typing(self, thread_id) -> None:
@@ -102,6 +106,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         event = {"type": "typing", "thread": thread.pk, "user": self.user.pk}
         await self.channel_layer.group_send(
             user_group(other_id), {"type": EVENT_HANDLER, "event": event}
+        )
+
+    async def record_view(self, thread_id) -> None:
+        if thread_id is not None:
+            if type(thread_id) is not int or thread_id < 1:
+                await self.send_error("view needs a thread id, a positive integer, or null.")
+                return
+            try:
+                await database_sync_to_async(selectors.thread_for_participant)(
+                    user=self.user, thread_id=thread_id
+                )
+            except Http404:
+                await self.send_error("No thread found.")
+                return
+        await database_sync_to_async(presence.socket_view)(
+            channel_name=self.channel_name, thread_id=thread_id
         )
 
     async def chat_close(self, message):

@@ -297,3 +297,52 @@ def presence_across_block(*, user_ids: tuple[int, int]) -> None:
             event = {"type": "presence", "user": user_id} | PresenceSerializer(presence).data
             deliveries.append((viewer_id, event))
     send_to_users(deliveries)
+
+
+# What operators' webhooks receive of each event (notifications/webhooks.py), built inside the
+# writing transaction: the event as its participants get it, less what is one user's own (their
+# unread counts), and naming the users a participant's event leaves implicit.
+def _message_view(kind: str):
+    return lambda message: {"type": kind, "message": MessageSerializer(message).data}
+
+
+def _read_state_view(kind: str):
+    return lambda *, thread_id, participant_ids, message_ids: {
+        "type": kind,
+        "thread": thread_id,
+        "message_ids": message_ids,
+    }
+
+
+WEBHOOK_VIEWS = {
+    message_created: _message_view("message.created"),
+    message_updated: _message_view("message.updated"),
+    messages_read: _read_state_view("message.read"),
+    messages_unread: _read_state_view("message.unread"),
+    message_deleted: lambda *, thread_id, message_id, scope, user_ids: {
+        "type": "message.deleted",
+        "thread": thread_id,
+        "message_id": message_id,
+        "scope": scope,
+        "users": list(user_ids),
+    },
+    thread_cleared: lambda *, thread_id, user_id, through: {
+        "type": "thread.cleared",
+        "thread": thread_id,
+        "user": user_id,
+        "through": through,
+    },
+    thread_created: lambda thread: {
+        "type": "thread.created",
+        "thread": {
+            "id": thread.pk,
+            "participants": [thread.user_low_id, thread.user_high_id],
+            "created": thread.created,
+        },
+    },
+    thread_deleted: lambda *, thread_id, participant_ids: {
+        "type": "thread.deleted",
+        "thread": thread_id,
+        "participants": list(participant_ids),
+    },
+}

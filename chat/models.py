@@ -292,6 +292,10 @@ class PresenceSocket(models.Model):
     worker = models.CharField(max_length=64, blank=True, db_index=True)
     seen = models.DateTimeField()
     expires = models.DateTimeField(db_index=True)
+    # The thread this socket's window shows while focused (the client's `view` frame): its
+    # messages are not pushed to this user meanwhile (notifications/outbox.py). An id, not a key:
+    # a deleted thread's id matches nothing.
+    viewing_thread = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires"], name="presence_user_expires")]

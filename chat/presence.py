@@ -115,8 +115,18 @@ def sockets_close(*, channel_names: list[str]) -> None:
     reconnect within it finds the user still online."""
     now = timezone.now()
     PresenceSocket.objects.filter(channel_name__in=channel_names).update(
-        worker="", seen=now, expires=now + timedelta(seconds=settings.PRESENCE_GRACE)
+        worker="",
+        seen=now,
+        expires=now + timedelta(seconds=settings.PRESENCE_GRACE),
+        viewing_thread=None,
     )
+
+
+def socket_view(*, channel_name: str, thread_id: int | None) -> None:
+    """The socket's window now shows `thread_id` while focused (None: nothing): no push of that
+    thread's messages to its user meanwhile. A socket whose registration failed has no row, and
+    is then not counted as viewing anything: a push too many rather than one missed."""
+    PresenceSocket.objects.filter(channel_name=channel_name).update(viewing_thread=thread_id)
 
 
 @transaction.atomic

@@ -8,10 +8,11 @@ own, `presence_for_user`: only oneself and the people one shares a thread with.
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from chat import files, queries
-from chat.models import Attachment, Message, MessageEdit, Thread
+from chat.models import Attachment, HiddenMessage, Message, MessageEdit, Participant, Thread
 from chat.queries import PresenceView, ThreadView
 from chat.search import MessageSearch
 from common.fields import MAX_ID
@@ -150,3 +151,20 @@ def presence_seen_by(*, viewer_id: int, user_id: int) -> PresenceView | None:
 def presence_audience(*, user_id: int, hidden_too: bool = False) -> list[int]:
     """The users a change in `user_id`'s presence is sent to (`queries.presence_audience`)."""
     return queries.presence_audience(user_id=user_id, hidden_too=hidden_too)
+
+
+# Whether a message's recipient no longer sees it: they deleted it for themselves, or cleared
+# the conversation past it. (The admin does not make such a message unread; nobody is notified
+# of it.)
+def hidden_from_recipient() -> Exists:
+    return Exists(HiddenMessage.objects.filter(user=OuterRef("recipient"), message=OuterRef("pk")))
+
+
+def cleared_by_recipient() -> Exists:
+    return Exists(
+        Participant.objects.filter(
+            thread=OuterRef("thread"),
+            user=OuterRef("recipient"),
+            cleared_through__gte=OuterRef("pk"),
+        )
+    )

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.selectors import blocked
 from accounts.services import user_deactivate
-from chat import events, files
+from chat import events, files, selectors
 from chat.models import (
     EMPTY_TEXT,
     Attachment,
@@ -34,6 +34,7 @@ from chat.models import (
     Thread,
 )
 from common.errors import Conflict, TooLarge
+from notifications import outbox, webhooks
 
 User = get_user_model()
 
@@ -54,7 +55,12 @@ def refuse_if_blocked(*, user_id: int, other_id: int) -> None:
 
 
 def publish(event, *args, **fields) -> None:
-    """Send a live event (`chat.events`) once the current transaction has committed."""
+    """Send a live event (`chat.events`) once the current transaction has committed, and record
+    it for the operators' webhooks in this transaction (so that a crash after the commit loses
+    none)."""
+    webhook_view = events.WEBHOOK_VIEWS.get(event)
+    if webhook_view is not None:
+        webhooks.record(partial(webhook_view, *args, **fields))
     transaction.on_commit(partial(event, *args, **fields))
 
 
@@ -144,6 +150,7 @@ def message_send(
         idempotency_key=idempotency_key or "",
     )
     message.save(force_insert=True)
+    outbox.add(message)
     if attachment_ids:
         _attach(attachment_ids, message=message, sender=sender)
     else:
@@ -478,20 +485,6 @@ def thread_clear(*, thread: Thread, user) -> int:
     return cleared
 
 
-def hidden_from_recipient() -> Exists:
-    return Exists(HiddenMessage.objects.filter(user=OuterRef("recipient"), message=OuterRef("pk")))
-
-
-def cleared_by_recipient() -> Exists:
-    return Exists(
-        Participant.objects.filter(
-            thread=OuterRef("thread"),
-            user=OuterRef("recipient"),
-            cleared_through__gte=OuterRef("pk"),
-        )
-    )
-
-
 @transaction.atomic
 def messages_set_read(*, messages, is_read: bool) -> int:
     """Set the read flag of many messages at once (the admin's bulk actions), telling both
@@ -500,7 +493,9 @@ def messages_set_read(*, messages, is_read: bool) -> int:
     would count in a badge they cannot clear."""
     changing = messages.exclude(is_read=is_read).exclude(deleted=True)
     if not is_read:
-        changing = changing.exclude(hidden_from_recipient()).exclude(cleared_by_recipient())
+        changing = changing.exclude(selectors.hidden_from_recipient()).exclude(
+            selectors.cleared_by_recipient()
+        )
     by_thread = defaultdict(list)
     for message_id, *thread_and_pair in changing.values_list(
         "id", "thread_id", "sender_id", "recipient_id"

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "chat",
+    "notifications",
     "web",
 ]
 
@@ -280,6 +281,28 @@ if PRESENCE_TTL <= PRESENCE_REFRESH:
     raise ImproperlyConfigured(
         "PRESENCE_TTL must be longer than PRESENCE_REFRESH (a few refresh periods)."
     )
+
+# Notifications for people who are not looking (notifications/). A message is pushed
+# NOTIFY_DELAY seconds after it was sent unless by then it was read, deleted or seen.
+NOTIFY_DELAY = float(env_str("NOTIFY_DELAY", "10"))
+if NOTIFY_DELAY < 0:
+    raise ImproperlyConfigured("NOTIFY_DELAY is in seconds, 0 or more.")
+# Web Push's VAPID key pair (RFC 8292): the private key, base64url of the 32 bytes of a P-256
+# private key (`make run` writes one into .env), and a contact for the push services, a mailto:
+# or https: URL. Empty key: push is off (GET /api/push/key/ answers 503).
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@localhost")
+# Push subscriptions and deliveries go only to https URLs on public addresses, so that a user
+# cannot make the server send requests into its own network. On for development and tests only.
+PUSH_ALLOW_PRIVATE_ENDPOINTS = env_bool("PUSH_ALLOW_PRIVATE_ENDPOINTS")
+# Seconds to wait for a push service or a webhook receiver to answer.
+PUSH_TIMEOUT = float(env_str("PUSH_TIMEOUT", "10"))
+WEBHOOK_TIMEOUT = float(env_str("WEBHOOK_TIMEOUT", "10"))
+# A webhook endpoint that has failed every delivery for this many seconds is turned off (the
+# admin says so; turning it on sends what waited). Finished deliveries stay in the admin's log
+# for WEBHOOK_LOG_DAYS days.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 24 * 3600)
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 7)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),

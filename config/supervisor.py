@@ -75,8 +75,10 @@ class Supervisor:
         restart_delay: float = RESTART_DELAY_SECONDS,
         out=None,
         on_exit: Callable[[int], None] | None = None,
+        name: str = "serve",
     ):
         self.programs = programs
+        self.name = name  # its own lines' prefix
         # Called with the pid of each program that exits while running (before its restart).
         self.on_exit = on_exit
         self.stop_timeout = stop_timeout
@@ -84,10 +86,10 @@ class Supervisor:
         self.out = out or sys.stdout.buffer
         self.selector = selectors.DefaultSelector()
         self.stop_requested: str | None = None
-        self.width = max(len(program.name) for program in programs)
+        self.width = max(len(program.name) for program in [*programs, Program(name, [])])
 
     def log(self, text: str) -> None:
-        self.write("serve", text.encode() + b"\n")
+        self.write(self.name, text.encode() + b"\n")
 
     def write(self, name: str, data: bytes) -> None:
         prefix = f"{name:<{self.width}} | ".encode()

@@ -29,5 +29,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("accounts.urls")),
     path("api/", include("chat.urls")),
+    path("api/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

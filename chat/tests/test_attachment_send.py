@@ -153,9 +153,9 @@ def test_a_retry_with_the_same_key_returns_the_first_message_with_its_files(
 def test_sending_with_files_costs_two_queries_more(client_for, alice, thread, counted):
     client = client_for(alice)
     ids = [upload(alice).pk, upload(alice).pk]
-    # The nine of a send (test_message_send.py), plus attaching the files (an UPDATE) and
+    # The eleven of a send (test_message_send.py), plus attaching the files (an UPDATE) and
     # reading them for the response and the event (a SELECT, once for both).
-    with counted(11):
+    with counted(13):
         response = send(client, thread, text="hi", attachments=ids)
     assert response.status_code == 201
 

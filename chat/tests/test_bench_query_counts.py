@@ -84,9 +84,10 @@ def test_message_pages(bench, django_assert_num_queries, query):
 def test_post_message(bench, counted):
     # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row,
     # 5 does either block the other, 6 UPDATE the thread's `updated` (the database copies it to
-    # both participants' rows), 7 INSERT (the database counts it), 8 RELEASE; after commit,
-    # 9 both participants' unread totals for the `message.created` event.
-    with counted(9):
+    # both participants' rows), 7 INSERT (the database counts it), 8 queue its push (nothing
+    # written: no browser subscribed), 9 the webhook endpoints (none), 10 RELEASE; after commit,
+    # 11 both participants' unread totals for the `message.created` event.
+    with counted(11):
         response = bench["client"].post(
             f"/api/threads/{bench['thread'].pk}/messages/", {"text": "hi"}, format="json"
         )
@@ -95,21 +96,23 @@ def test_post_message(bench, counted):
 
 def test_mark_thread_read(bench, counted):
     # 1 the caller (JWT), 2 the thread (access check), 3 the unread ids, 4 SAVEPOINT, 5 UPDATE
-    # them (when there are any: the seed leaves some in the busiest thread), 6 RELEASE; after
-    # commit, 7 both participants' unread totals for the `message.read` event.
+    # them (when there are any: the seed leaves some in the busiest thread), 6 the webhook
+    # endpoints (none), 7 RELEASE; after commit, 8 both participants' unread totals for the
+    # `message.read` event.
     thread = bench["thread"]
     assert Message.objects.filter(thread=thread, recipient__username="bench_user_1").exists()
     Message.objects.filter(thread=thread).update(is_read=False)
-    with counted(7):
+    with counted(8):
         response = bench["client"].post(f"/api/threads/{thread.pk}/read/")
     assert response.json()["marked"] > 0
 
 
 def test_mark_message_read(bench, counted):
-    # 1 the caller (JWT), 2 the message (access check), 3 SAVEPOINT, 4 UPDATE, 5 RELEASE; after
-    # commit, 6 both participants' unread totals for the `message.read` event.
+    # 1 the caller (JWT), 2 the message (access check), 3 SAVEPOINT, 4 UPDATE, 5 the webhook
+    # endpoints (none), 6 RELEASE; after commit, 7 both participants' unread totals for the
+    # `message.read` event.
     message = bench["unread"]
     assert message is not None, "the seed leaves messages unread for bench_user_1"
-    with counted(6):
+    with counted(7):
         response = bench["client"].post(f"/api/messages/{message.pk}/read/")
     assert response.status_code == 200

@@ -213,15 +213,17 @@ def test_an_unknown_scope_is_a_400_naming_it(client_for, alice, message, scope):
 
 def test_deleting_for_everyone_runs_a_fixed_number_of_queries(client_for, alice, message, counted):
     # 1 the caller (JWT), 2 the message (access check), 3 SAVEPOINT, 4 lock the message row,
-    # 5 UPDATE it into a tombstone, 6 DELETE its earlier texts, 7 RELEASE; after commit,
-    # 8 both participants' unread figures for `message.deleted`.
-    with counted(8):
+    # 5 UPDATE it into a tombstone, 6 DELETE its earlier texts, 7 the webhook endpoints to record
+    # the event for (none), 8 RELEASE; after commit, 9 both participants' unread figures for
+    # `message.deleted`.
+    with counted(9):
         assert client_for(alice).delete(url(message.pk)).status_code == 204
 
 
 def test_hiding_runs_a_fixed_number_of_queries(client_for, bob, message, counted):
     # 1 the caller (JWT), 2 the message (access check), 3 SAVEPOINT, 4 INSERT the hidden row,
-    # 5 mark it read (sent to the caller), 6 RELEASE; after commit, 7 the unread figures for
-    # the read receipt and 8 for `message.deleted`.
-    with counted(8):
+    # 5 mark it read (sent to the caller), 6 and 7 the webhook endpoints for each of the two
+    # events (none), 8 RELEASE; after commit, 9 the unread figures for the read receipt and 10
+    # for `message.deleted`.
+    with counted(10):
         assert client_for(bob).delete(url(message.pk, "me")).status_code == 204

@@ -249,9 +249,11 @@ def test_posting_runs_a_fixed_number_of_queries(client_for, alice, thread, count
     client = client_for(alice)
     # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT (service), 4 lock the thread
     # row, 5 does either block the other, 6 UPDATE the thread's `updated` (the database copies
-    # it to both participants' rows), 7 INSERT the message (the database counts it), 8 RELEASE;
-    # after commit, 9 both participants' unread totals for `message.created`.
-    with counted(9):
+    # it to both participants' rows), 7 INSERT the message (the database counts it), 8 queue
+    # its push (an INSERT that writes nothing while the recipient has no browser subscribed),
+    # 9 the webhook endpoints (none), 10 RELEASE; after commit, 11 both participants' unread
+    # totals for `message.created`.
+    with counted(11):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json")
     assert response.status_code == 201
 
@@ -261,9 +263,9 @@ def test_posting_with_a_key_runs_a_fixed_number_of_queries(client_for, alice, th
     headers = {"Idempotency-Key": "key-1"}
     # 1 the caller (JWT), 2 the thread (access check), 3 SAVEPOINT, 4 lock the thread row (a
     # racing retry waits here, then finds this message), 5 look for the key, 6 does either
-    # block the other, 7 UPDATE thread, 8 INSERT, 9 RELEASE; after commit, 10 the unread totals
-    # for `message.created`.
-    with counted(10):
+    # block the other, 7 UPDATE thread, 8 INSERT, 9 queue its push, 10 the webhook endpoints,
+    # 11 RELEASE; after commit, 12 the unread totals for `message.created`.
+    with counted(12):
         response = client.post(url(thread.pk), {"text": "hi"}, format="json", headers=headers)
     assert response.status_code == 201
 

@@ -252,10 +252,10 @@ def test_creating_runs_a_fixed_number_of_queries(client_for, alice, bob, counted
     client = client_for(alice)
     # 1 the caller (JWT), 2 the other user (validation), 3 SAVEPOINT (service), 4 does either
     # block the other, 5 look for the pair's thread, 6 SAVEPOINT, 7 INSERT thread, 8 INSERT both
-    # participants, 9 RELEASE, 10 RELEASE, 11 the thread as the caller's list reads it (with both
-    # users' presence); after commit, 12 and 13 the thread as each participant sees it, for
-    # `thread.created`.
-    with counted(13):
+    # participants, 9 RELEASE, 10 the webhook endpoints (none), 11 RELEASE, 12 the thread as the
+    # caller's list reads it (with both users' presence); after commit, 13 and 14 the thread as
+    # each participant sees it, for `thread.created`.
+    with counted(14):
         response = client.post(URL, {"participants": [bob.pk]}, format="json")
     assert response.status_code == 201
 

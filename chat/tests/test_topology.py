@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -221,7 +222,7 @@ def test_a_killed_supervisor_leaves_no_process(tmp_path):
     wait_for(lambda: not any(alive(pid) for pid in processes), what="the programs to end")
 
 
-def test_without_redis_one_process_says_why(tmp_path):
+def test_without_redis_one_server_process_says_why_with_the_worker_beside_it(tmp_path):
     env = server_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), STATIC_ROOT=str(tmp_path / "s"))
     manage("migrate", "--noinput", env=env)
     server = Server(
@@ -229,9 +230,16 @@ def test_without_redis_one_process_says_why(tmp_path):
     )
     try:
         assert server.call("GET", "/healthz")[0] == 200
-        assert descendants(server.process.pid) == []  # uvicorn itself, no supervisor
+        children = descendants(server.process.pid)
+        commands = sorted(Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children)
+        # One uvicorn (no --workers: one process), the notification worker and the purge.
+        assert len(children) == 3, commands
+        assert [b"purge_attachments" in c for c in commands].count(True) == 1
+        assert [b"notify" in c for c in commands].count(True) == 1
+        assert [b"uvicorn" in c and b"--workers" not in c for c in commands].count(True) == 1
     finally:
         server.stop()
+    assert not any(alive(pid) for pid in children)
     assert "REDIS_URL is not set: one uvicorn process serves" in (tmp_path / "log").read_text()
 
 

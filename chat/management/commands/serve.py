@@ -5,12 +5,14 @@ nginx on the public HOST:PORT sends `/ws/` to uvicorn processes (ASGI) and every
 gunicorn's WSGI workers, and serves the static files itself. The application servers (gunicorn,
 and one uvicorn per ASGI worker, so that the supervisor restarts and names each) listen on Unix
 sockets in the run directory, where nginx also keeps its configuration (rendered from
-`deploy/nginx/`), temporary files, pid and access log. Beside them, `purge_attachments` runs
-hourly. bench/TOPOLOGY.md has the measurements behind each choice.
+`deploy/nginx/`), temporary files, pid and access log. Beside them run the notification worker
+(`manage.py notify`) and, hourly, `purge_attachments`. bench/TOPOLOGY.md has the measurements
+behind each choice.
 
 Without `REDIS_URL`, one uvicorn process serves HTTP and WebSocket, as before: with the in-memory
 channel layer an event reaches only the sockets of the process that sent it, so several processes
-would lose events.
+would lose events. The worker and the purge run beside it, under the same supervisor (they
+publish no live event).
 
 Metrics (config/metrics.py): with the topology, every worker writes its figures into
 `metrics/` in the run directory (`PROMETHEUS_MULTIPROC_DIR`, emptied at each start) and `/metrics`
@@ -223,12 +225,7 @@ class Command(BaseCommand):
                 env=env,
                 socket=wsgi_socket,
             ),
-            # Uploads never sent, and files a crash left without a row (chat/files.py).
-            Program(
-                "purge",
-                [sys.executable, "manage.py", "purge_attachments", f"--every={PURGE_EVERY}"],
-                env=env,
-            ),
+            *self.beside_the_servers(env),
             *(
                 Program(
                     f"asgi-{number}",
@@ -260,23 +257,41 @@ class Command(BaseCommand):
         self.stdout.write(
             "REDIS_URL is not set: one uvicorn process serves HTTP and WebSocket, since with the "
             "in-memory channel layer an event reaches only the sockets of its own process. "
-            "Run `manage.py purge_attachments` hourly (cron) to remove uploads never sent."
+            "Beside it, the notification worker and the hourly purge of attachments."
         )
         self.stdout.write(
             f"Serving on http://{host}:{port}/ with the in-memory channel layer, "
-            f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database."
+            f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database. "
+            "Ctrl-C stops it all."
         )
         self.stdout.flush()
         # One process: /metrics shows its own figures, kept in its memory.
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        uvicorn = str(Path(sys.executable).parent / "uvicorn")
-        command = [
-            uvicorn,
-            "config.asgi:application",
-            f"--host={host}",
-            f"--port={port}",
-            "--no-access-log",
-            "--log-level=warning",  # at info, each socket's path is logged, access token and all
-            "--proxy-headers",
+        env = dict(os.environ)
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        server = Program(
+            "asgi",
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "config.asgi:application",
+                f"--host={host}",
+                f"--port={port}",
+                "--no-access-log",
+                # At info, uvicorn logs each socket's path, and with it the access token.
+                "--log-level=warning",
+                "--proxy-headers",
+            ],
+            env=env,
+        )
+        sys.exit(Supervisor([server, *self.beside_the_servers(env)]).run())
+
+    def beside_the_servers(self, env) -> list[Program]:
+        """The programs that serve no request: the notification worker (notifications/), and the
+        purge of uploads never sent and of files a crash left without a row (chat/files.py)."""
+        return [
+            Program("notify", [sys.executable, "manage.py", "notify"], env=env),
+            Program(
+                "purge",
+                [sys.executable, "manage.py", "purge_attachments", f"--every={PURGE_EVERY}"],
+                env=env,
+            ),
         ]
-        os.execv(command[0], command)  # noqa: S606 - replaces this process with the server
