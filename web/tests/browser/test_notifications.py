@@ -248,14 +248,27 @@ def test_logging_out_takes_this_browsers_subscription_back(open_page, make_user,
     expect(page.locator("#notify-status")).to_contain_text("When this is on")
 
 
+def set_notification_permission(page, server, setting):
+    """Sets the browser's notification permission for the site ("denied": as a user can in the
+    site settings). The setting lasts while the DevTools session does, the page's."""
+    session = page.context.new_cdp_session(page)
+    context_id = session.send("Target.getTargetInfo")["targetInfo"]["browserContextId"]
+    session.send(
+        "Browser.setPermission",
+        {
+            "permission": {"name": "notifications"},
+            "setting": setting,
+            "origin": server.url,
+            "browserContextId": context_id,
+        },
+    )
+
+
 def test_what_the_settings_say_when_notifications_cannot_be_on(open_page, make_user, server):
     dot = make_user("dot")
     page = open_page()
-    session = page.context.new_cdp_session(page)
-    session.send(
-        "Browser.setPermission",
-        {"permission": {"name": "notifications"}, "setting": "denied", "origin": server.url},
-    )
+    page.goto(server.url)
+    set_notification_permission(page, server, "denied")
     log_in(page, server, dot.username)
     toggle = notify_setting(page)
     expect(page.locator("#notify-status")).to_have_text(
@@ -264,13 +277,10 @@ def test_what_the_settings_say_when_notifications_cannot_be_on(open_page, make_u
     expect(toggle).to_be_disabled()
 
     # A server without a VAPID key answers 503.
+    set_notification_permission(page, server, "granted")
     page.route(
         "**/api/push/key/",
         lambda route: route.fulfill(status=503, json={"detail": "Push is not configured."}),
-    )
-    session.send(
-        "Browser.setPermission",
-        {"permission": {"name": "notifications"}, "setting": "granted", "origin": server.url},
     )
     page.reload()
     toggle = notify_setting(page)
@@ -317,7 +327,7 @@ def test_clicking_a_notification_opens_its_conversation(open_page, make_user, se
 
     click_notification(page, f"thread-{with_ida}")
     expect(page.get_by_role("heading", name=ida.username)).to_be_visible()
-    expect(page.locator(".message")).to_have_text(["Are you there?"])
+    expect(page.locator(".message .text")).to_have_text(["Are you there?"])
     assert page.evaluate("location.hash") == f"#/threads/{with_ida}"
     eventually(page, lambda: len(shown_notifications(page)) == 1, "the clicked one closed")
 
@@ -365,5 +375,7 @@ def test_the_server_is_told_which_conversation_is_in_view(open_page, make_user, 
     )
     expect_viewing(page, server, kai, with_max)
 
-    page.get_by_role("button", name="Back to conversations").click()
+    # No conversation open.
+    page.evaluate("location.hash = '#/'")
+    expect(page.get_by_role("heading", name=max_.username)).to_be_hidden()
     expect_viewing(page, server, kai, None)
