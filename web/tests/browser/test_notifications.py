@@ -1,10 +1,11 @@
 """Notifications in the web client (docs/API.md, "Notifications for people who are not looking").
 
 Headless Chromium reaches no push service offline, so the page's PushManager is stood in for by
-`FAKE_PUSH_SERVICE`, which hands out subscriptions to an endpoint nobody serves: what is tested
-is what the page asks the browser and tells the server. The service worker is the real one,
-given push messages through the DevTools protocol as a push service would give them. The `view`
-frame is checked where the server records it, in its database.
+`FAKE_PUSH_MANAGER`, which hands out subscriptions of a stand-in push service on 127.0.0.1
+(tests/push_service.py, which decrypts what the server pushes): what is tested is what the page
+asks the browser and tells the server. The service worker is the real one, given push messages
+through the DevTools protocol as a push service would give them. The `view` frame is checked
+where the server records it, in its database.
 """
 
 import base64
@@ -14,50 +15,60 @@ import time
 from contextlib import closing
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from playwright.sync_api import expect
 
+from chat.models import PresenceSocket
+from tests.push_service import PushService
 from web.tests.browser.harness import log_in
 from web.tests.browser.test_changing_messages import open_thread, thread_link
 from web.tests.browser.test_chat import LiveSwitch
 
 WAIT_SECONDS = 15
 
-# A browser's subscription keys: a P-256 public key and 16 bytes, as the server may check them.
-P256DH = "BO389ZaZ8ZXmvbkgYJEwWYnfFySYfM-BMGSDFLvKGWHxfJfRFjeJS6LV-wIe8b5PuV9D8fIw2DjLMnacKUxro5Q"
-AUTH = "B_vInRJJcNIwzmTz8mXFPA"
-
-# The browser's push service, stood in for: `window.pushService` counts the permission asked and
-# the subscriptions made and taken back.
-FAKE_PUSH_SERVICE_SCRIPT = """
-((keys) => {
-  const service = { asked: 0, subscribed: [], unsubscribed: 0, current: null };
-  window.pushService = service;
+# The browser's PushManager, stood in for: its subscriptions come from `newPushSubscription()`
+# (the push service's, exposed by the test) and last while the tab does, reloads too.
+# `window.pushManagerCalls` counts the permission asked and the subscriptions made and taken back.
+FAKE_PUSH_MANAGER = """
+(() => {
+  const calls = { asked: 0, subscribed: [], unsubscribed: 0, current: null };
+  window.pushManagerCalls = calls;
   const ask = Notification.requestPermission.bind(Notification);
   Notification.requestPermission = () => {
-    service.asked += 1;
+    calls.asked += 1;
     return ask();
   };
+  const make = ({ json, key }) => ({
+    endpoint: json.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: new Uint8Array(key).buffer },
+    toJSON: () => json,
+    unsubscribe: async () => {
+      calls.current = null;
+      calls.unsubscribed += 1;
+      sessionStorage.removeItem("fake-push-subscription");
+      return true;
+    },
+  });
+  const kept = sessionStorage.getItem("fake-push-subscription");
+  if (kept) calls.current = make(JSON.parse(kept));
   PushManager.prototype.subscribe = async function (options) {
-    const key = new Uint8Array(options.applicationServerKey);
-    service.subscribed.push({ userVisibleOnly: options.userVisibleOnly, key: Array.from(key) });
-    const endpoint = `https://push.example.test/send/${Math.random().toString(36).slice(2)}`;
-    const json = { endpoint, expirationTime: null, keys };
-    service.current = {
-      endpoint,
-      expirationTime: null,
-      options: { userVisibleOnly: true, applicationServerKey: key.buffer },
-      toJSON: () => json,
-      unsubscribe: async () => {
-        service.current = null;
-        service.unsubscribed += 1;
-        return true;
-      },
-    };
-    return service.current;
+    const key = Array.from(new Uint8Array(options.applicationServerKey));
+    calls.subscribed.push({ userVisibleOnly: options.userVisibleOnly, key });
+    const made = { json: await window.newPushSubscription(), key };
+    sessionStorage.setItem("fake-push-subscription", JSON.stringify(made));
+    calls.current = make(made);
+    return calls.current;
   };
-  PushManager.prototype.getSubscription = async () => service.current;
-})"""
-FAKE_PUSH_SERVICE = f"{FAKE_PUSH_SERVICE_SCRIPT}({json.dumps({'p256dh': P256DH, 'auth': AUTH})});"
+  PushManager.prototype.getSubscription = async () => calls.current;
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def push_service():
+    with PushService() as service:
+        yield service
 
 
 def eventually(page, check, what):
@@ -72,10 +83,11 @@ def key_bytes(base64url):
     return list(base64.urlsafe_b64decode(base64url + "=" * (-len(base64url) % 4)))
 
 
-def push_page(open_page, server, user):
-    """A page logged in as `user`, notifications allowed by the browser, its push service fake."""
+def push_page(open_page, server, push_service, user):
+    """A page logged in as `user`, notifications allowed by the browser, its PushManager fake."""
     page = open_page(permissions=["notifications"])
-    page.add_init_script(FAKE_PUSH_SERVICE)
+    page.expose_function("newPushSubscription", push_service.subscribe)
+    page.add_init_script(FAKE_PUSH_MANAGER)
     log_in(page, server, user.username)
     return page
 
@@ -127,9 +139,9 @@ def shown_notifications(page):
     )
 
 
-def deliver(page, server, payload):
-    """Gives `payload` to the service worker as a push message, as a push service would (through
-    DevTools, as its Push button does)."""
+def deliver(page, server, data):
+    """Gives `data` (text) to the service worker as a push message, decrypted, as the browser
+    would (through DevTools, as its Push button does)."""
     session = page.context.new_cdp_session(page)
     registrations = []
     session.on(
@@ -143,7 +155,7 @@ def deliver(page, server, payload):
         {
             "origin": server.url,
             "registrationId": registrations[0]["registrationId"],
-            "data": json.dumps(payload),
+            "data": data,
         },
     )
     session.detach()
@@ -162,6 +174,7 @@ def click_notification(page, tag):
 
 
 def payload(thread, sender, count, preview):
+    """A push message of the server's."""
     return {
         "thread": thread,
         "sender": {"id": sender.id, "username": sender.username},
@@ -170,14 +183,21 @@ def payload(thread, sender, count, preview):
     }
 
 
+def pushed(thread, sender, count, preview):
+    return json.dumps(payload(thread, sender, count, preview))
+
+
 def viewing(server, user):
     """Socket id → the thread in view, for `user`'s sockets, as the server recorded their `view`
-    frames."""
+    frames (read from its database file: the ORM is for the other tests, see conftest.py)."""
+    meta = PresenceSocket._meta
+    socket, thread, owner = (
+        meta.get_field(name).column for name in ("id", "viewing_thread", "user")
+    )
+    # The names come from the model, the user's id is a parameter.
+    query = f"SELECT {socket}, {thread} FROM {meta.db_table} WHERE {owner} = ?"  # noqa: S608
     with closing(sqlite3.connect(server.workdir / "db.sqlite3")) as db:
-        rows = db.execute(
-            "SELECT id, viewing_thread FROM chat_presencesocket WHERE user_id = ?", (user.id,)
-        )
-        return dict(rows.fetchall())
+        return dict(db.execute(query, (user.id,)).fetchall())
 
 
 def expect_viewing(page, server, user, thread):
@@ -188,16 +208,16 @@ def expect_viewing(page, server, user, thread):
     )
 
 
-def test_turning_notifications_on_and_off(open_page, make_user, server):
+def test_turning_notifications_on_and_off(open_page, make_user, server, push_service):
     ann = make_user("ann")
-    page = push_page(open_page, server, ann)
+    page = push_page(open_page, server, push_service, ann)
     toggle = notify_setting(page)
     status = page.locator("#notify-status")
     expect(toggle).not_to_be_checked()
     expect(toggle).to_be_enabled()
     expect(status).to_contain_text("When this is on")
     # Nothing is asked of the browser before the user's click.
-    assert page.evaluate("[pushService.asked, pushService.subscribed]") == [0, []]
+    assert page.evaluate("[pushManagerCalls.asked, pushManagerCalls.subscribed]") == [0, []]
 
     with page.expect_response(subscriptions_call("POST")) as posted:
         toggle.check()
@@ -206,32 +226,63 @@ def test_turning_notifications_on_and_off(open_page, make_user, server):
         "This browser tells you of new messages while Chat is not in view (not of muted ones)."
     )
     assert posted.value.status == 201
-    endpoint = page.evaluate("pushService.current.endpoint")
-    assert posted.value.request.post_data_json == {
-        "endpoint": endpoint,
-        "expirationTime": None,
-        "keys": {"p256dh": P256DH, "auth": AUTH},
-    }
+    subscription = page.evaluate("pushManagerCalls.current.toJSON()")
+    assert subscription["endpoint"].startswith(push_service.origin)
+    assert posted.value.request.post_data_json == subscription
+    endpoint = subscription["endpoint"]
     server_key = ann.call("GET", "/api/push/key/")["public_key"]
-    assert page.evaluate("[pushService.asked, pushService.subscribed]") == [
+    assert page.evaluate("[pushManagerCalls.asked, pushManagerCalls.subscribed]") == [
         1,
         [{"userVisibleOnly": True, "key": key_bytes(server_key)}],
     ]
     registration = "navigator.serviceWorker.ready.then((r) => [r.scope, r.active.scriptURL])"
     assert page.evaluate(registration) == [f"{server.url}/", f"{server.url}/sw.js"]
 
+    # Each time the page opens, the server is sent the subscription again (the push service may
+    # have changed it); one made with another key than the server's is made anew.
+    with page.expect_response(subscriptions_call("POST")) as posted:
+        page.reload()
+    assert posted.value.status == 200
+    assert posted.value.request.post_data_json["endpoint"] == endpoint
+    expect(notify_setting(page)).to_be_checked()
+    close_settings(page)
+    page.evaluate(
+        """const kept = JSON.parse(sessionStorage.getItem("fake-push-subscription"));
+        kept.key[1] ^= 1;
+        sessionStorage.setItem("fake-push-subscription", JSON.stringify(kept))"""
+    )
+    with (
+        page.expect_response(subscriptions_call("DELETE")) as deleted,
+        page.expect_response(subscriptions_call("POST")) as posted,
+    ):
+        page.reload()
+    assert endpoint_named(deleted.value.request) == [endpoint]
+    assert posted.value.status == 201
+    endpoint = posted.value.request.post_data_json["endpoint"]
+    assert page.evaluate(
+        "[pushManagerCalls.asked, pushManagerCalls.subscribed, pushManagerCalls.unsubscribed]"
+    ) == [
+        0,
+        [{"userVisibleOnly": True, "key": key_bytes(server_key)}],
+        1,
+    ]
+
+    toggle = notify_setting(page)
+    expect(toggle).to_be_checked()
     with page.expect_response(subscriptions_call("DELETE")) as deleted:
         toggle.uncheck()
     expect(toggle).not_to_be_checked()
     expect(status).to_contain_text("When this is on")
     assert deleted.value.status == 204
     assert endpoint_named(deleted.value.request) == [endpoint]
-    assert page.evaluate("[pushService.unsubscribed, pushService.current]") == [1, None]
+    assert page.evaluate("[pushManagerCalls.unsubscribed, pushManagerCalls.current]") == [2, None]
 
 
-def test_logging_out_takes_this_browsers_subscription_back(open_page, make_user, server):
+def test_logging_out_takes_this_browsers_subscription_back(
+    open_page, make_user, server, push_service
+):
     bea, cal = make_user("bea"), make_user("cal")
-    page = push_page(open_page, server, bea)
+    page = push_page(open_page, server, push_service, bea)
     endpoint = turn_on(page).post_data_json["endpoint"]
 
     # The server is told before the tokens go, and the browser's subscription goes too.
@@ -240,7 +291,7 @@ def test_logging_out_takes_this_browsers_subscription_back(open_page, make_user,
     assert deleted.value.status == 204
     assert endpoint_named(deleted.value.request) == [endpoint]
     expect(page.get_by_role("heading", name="Log in to Chat")).to_be_visible()
-    assert page.evaluate("[pushService.unsubscribed, pushService.current]") == [1, None]
+    assert page.evaluate("[pushManagerCalls.unsubscribed, pushManagerCalls.current]") == [1, None]
 
     # The next person on this browser starts with notifications off.
     log_in(page, server, cal.username)
@@ -266,10 +317,12 @@ def set_notification_permission(page, server, setting):
 
 def test_what_the_settings_say_when_notifications_cannot_be_on(open_page, make_user, server):
     dot = make_user("dot")
-    page = open_page()
-    page.goto(server.url)
+    page = open_page(dot)
+    notify_setting(page)
+    expect(page.locator("#notify-status")).to_contain_text("When this is on")
+    close_settings(page)
+    # Blocked in the browser's settings while the page is open: the dialog says so when opened.
     set_notification_permission(page, server, "denied")
-    log_in(page, server, dot.username)
     toggle = notify_setting(page)
     expect(page.locator("#notify-status")).to_have_text(
         "Your browser blocks notifications from this site: allow them in its site settings first."
@@ -288,21 +341,21 @@ def test_what_the_settings_say_when_notifications_cannot_be_on(open_page, make_u
     expect(toggle).to_be_disabled()
 
 
-def test_a_push_shows_a_notification_per_conversation(open_page, make_user, server):
+def test_a_push_shows_a_notification_per_conversation(open_page, make_user, server, push_service):
     eve, fay, gil = make_user("eve"), make_user("fay"), make_user("gil")
     with_fay, with_gil = fay.thread_with(eve), gil.thread_with(eve)
-    page = push_page(open_page, server, eve)
+    page = push_page(open_page, server, push_service, eve)
     turn_on(page)
 
-    deliver(page, server, payload(with_fay, fay, 1, "Lunch?"))
+    deliver(page, server, pushed(with_fay, fay, 1, "Lunch?"))
     eventually(page, lambda: shown_notifications(page), "a notification")
     assert shown_notifications(page) == [
         [fay.username, "Lunch?", f"thread-{with_fay}", {"thread": with_fay}]
     ]
 
     # A newer one of the same conversation takes its place.
-    deliver(page, server, payload(with_fay, fay, 3, "Noon at the usual place"))
-    deliver(page, server, payload(with_gil, gil, 1, ""))
+    deliver(page, server, pushed(with_fay, fay, 3, "Noon at the usual place"))
+    deliver(page, server, pushed(with_gil, gil, 1, ""))
     eventually(page, lambda: len(shown_notifications(page)) == 2, "two notifications")
     assert shown_notifications(page) == [
         [
@@ -314,15 +367,20 @@ def test_a_push_shows_a_notification_per_conversation(open_page, make_user, serv
         [gil.username, "Sent a file", f"thread-{with_gil}", {"thread": with_gil}],
     ]
 
+    # Something else than the server's push message still shows something, once.
+    deliver(page, server, '{"unexpected": true}')
+    eventually(page, lambda: len(shown_notifications(page)) == 3, "three notifications")
+    assert shown_notifications(page)[0] == ["Chat", "You have new messages.", "chat", None]
 
-def test_clicking_a_notification_opens_its_conversation(open_page, make_user, server):
+
+def test_clicking_a_notification_opens_its_conversation(open_page, make_user, server, push_service):
     hal, ida, jay = make_user("hal"), make_user("ida"), make_user("jay")
     with_ida, with_jay = ida.thread_with(hal), jay.thread_with(hal)
     ida.send(with_ida, "Are you there?")
-    page = push_page(open_page, server, hal)
+    page = push_page(open_page, server, push_service, hal)
     turn_on(page)
-    deliver(page, server, payload(with_ida, ida, 1, "Are you there?"))
-    deliver(page, server, payload(with_jay, jay, 2, "Call me"))
+    deliver(page, server, pushed(with_ida, ida, 1, "Are you there?"))
+    deliver(page, server, pushed(with_jay, jay, 2, "Call me"))
     eventually(page, lambda: len(shown_notifications(page)) == 2, "two notifications")
 
     click_notification(page, f"thread-{with_ida}")
@@ -349,7 +407,8 @@ def test_the_server_is_told_which_conversation_is_in_view(open_page, make_user, 
     thread_link(page, max_).click()
     expect_viewing(page, server, kai, with_max)
 
-    # The window loses the focus, then gets it back; it is hidden, then shown.
+    # The window loses the focus, then gets it back; it is hidden, then shown. Headless Chromium
+    # keeps every page focused and visible, so the page is told otherwise, as a browser tells it.
     page.evaluate("document.hasFocus = () => false; window.dispatchEvent(new Event('blur'))")
     expect_viewing(page, server, kai, None)
     page.evaluate("delete document.hasFocus; window.dispatchEvent(new Event('focus'))")
@@ -379,3 +438,24 @@ def test_the_server_is_told_which_conversation_is_in_view(open_page, make_user, 
     page.evaluate("location.hash = '#/'")
     expect(page.get_by_role("heading", name=max_.username)).to_be_hidden()
     expect_viewing(page, server, kai, None)
+
+
+def test_a_message_to_someone_not_looking_reaches_their_browser(
+    open_page, make_user, server, push_service
+):
+    pia, quinn = make_user("pia"), make_user("quinn")
+    thread = quinn.thread_with(pia)
+    page = push_page(open_page, server, push_service, pia)
+    endpoint = turn_on(page).post_data_json["endpoint"]
+
+    with server.notification_worker():
+        quinn.send(thread, "Are we still on for tonight?")
+        [push] = push_service.wait_for(1, endpoint, timeout=WAIT_SECONDS)
+    assert push_service.failures == []
+    assert push.payload == payload(thread, quinn, 1, "Are we still on for tonight?")
+
+    deliver(page, server, push.plaintext.decode())
+    eventually(page, lambda: shown_notifications(page), "a notification")
+    assert shown_notifications(page) == [
+        [quinn.username, "Are we still on for tonight?", f"thread-{thread}", {"thread": thread}]
+    ]
