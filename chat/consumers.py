@@ -78,7 +78,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "typing":
             await self.relay_typing(content.get("thread"))
         elif kind == "view":
-            await self.record_view(content.get("thread"))
+            await self.record_view(content.get("thread", "missing"))
         else:
             await self.send_error(
                 'Unknown frame; send {"type": "typing", "thread": <id>}, '
@@ -109,7 +109,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def record_view(self, thread_id) -> None:
-        if thread_id is not None:
+        if thread_id is not None:  # None: nothing in view, said explicitly
             if type(thread_id) is not int or thread_id < 1:
                 await self.send_error("view needs a thread id, a positive integer, or null.")
                 return

@@ -11,6 +11,11 @@ The metrics (prometheus_client, the Prometheus project's own Python client):
 - `chat_events_published_total{type}` and `chat_events_failed_total{type}`: live events handed to
   the channel layer, one per receiving user, and those lost because it failed
   (`chat.events.send_to_users`).
+- `chat_notifications_waiting{queue}` and `chat_notifications_lag_seconds{queue}`: what the
+  notification worker has yet to do, read from the database at each scrape, so the same from any
+  process: rows due or not in the outbox (`queue="outbox"`), pushes (`push`) and webhook calls
+  (`webhook`) on their way, and how long the oldest of each that is due has been due. A lag that
+  grows means the worker is down or cannot keep up.
 
 Under `make serve` with `REDIS_URL`, each gunicorn worker and each uvicorn process writes its
 figures to memory-mapped files in `PROMETHEUS_MULTIPROC_DIR` (`.run/<port>/metrics/`, emptied at
@@ -40,9 +45,13 @@ from functools import cache
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.db.models import Count, Min
 from django.http import HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from rest_framework.throttling import BaseThrottle
@@ -85,15 +94,61 @@ def count_events(deliveries: list[tuple[int, dict]], *, failed: bool = False) ->
         counter.labels(event["type"]).inc()
 
 
+class NotificationQueues:
+    """The notification worker's backlog, read from the database when `/metrics` is scraped."""
+
+    def collect(self):
+        from notifications.models import PendingNotification, PushDelivery, WebhookDelivery
+
+        waiting = GaugeMetricFamily(
+            "chat_notifications_waiting",
+            "Rows the notification worker has yet to handle.",
+            labels=["queue"],
+        )
+        lag = GaugeMetricFamily(
+            "chat_notifications_lag_seconds",
+            "How long the oldest due row of each queue has been due (0: none is).",
+            labels=["queue"],
+        )
+        now = timezone.now()
+        try:
+            for queue, rows, due_field in (
+                ("outbox", PendingNotification.objects.all(), "due"),
+                ("push", PushDelivery.objects.all(), "next_attempt"),
+                ("webhook", WebhookDelivery.objects.filter(state="pending"), "next_attempt"),
+            ):
+                figures = rows.aggregate(count=Count("pk"), oldest=Min(due_field))
+                waiting.add_metric([queue], figures["count"])
+                oldest = figures["oldest"]
+                lag.add_metric([queue], max(0.0, (now - oldest).total_seconds()) if oldest else 0)
+        except DatabaseError:
+            # The database is away: the other figures, which say how, are still served.
+            logger.warning("/metrics: the notification queues could not be read.", exc_info=True)
+            return
+        yield waiting
+        yield lag
+
+
 @cache
 def registry() -> CollectorRegistry:
-    """Every process's figures summed (multiprocess mode), or this process's own."""
+    """Every process's figures summed (multiprocess mode), or this process's own, with the
+    notification queues read from the database."""
+    collected = CollectorRegistry()
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not directory:
-        return REGISTRY
-    summed = CollectorRegistry()
-    MultiProcessCollector(summed, path=directory)
-    return summed
+    if directory:
+        MultiProcessCollector(collected, path=directory)
+    else:
+        collected.register(ThisProcess())
+    collected.register(NotificationQueues())
+    return collected
+
+
+class ThisProcess:
+    """The default registry's figures (this process's), read through: the default registry
+    itself stays free of the database queries of `NotificationQueues`."""
+
+    def collect(self):
+        return REGISTRY.collect()
 
 
 def client_address(request) -> str:

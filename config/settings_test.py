@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY_DJANGO_SETTINGS", "test-only-secret-key-not-for-production")
+# Web Push on, with a key of the tests' own (not a secret: it signs pushes to local stand-ins).
+os.environ.setdefault("VAPID_PRIVATE_KEY", "JnuyQWD-TDW7z7JX32xdUnQsXvZws_aTEqKdM-7GDus")
 
 from config.settings import *  # noqa: F403
 

@@ -5,6 +5,7 @@ import json
 from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from notifications import services
@@ -27,6 +28,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["failures_in_a_row", "failing_since", "disabled_reason", "created"]
     actions = ["send_test_event"]
+    # A URL typed without a scheme is https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         services.webhook_endpoint_save(endpoint=obj)

@@ -21,8 +21,8 @@ from notifications.models import PushDelivery, PushSubscription, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
-# Rows sent per round, all at once.
-BATCH = 50
+# Rows sent per round, all at once (one request each, from as many threads).
+BATCH = 16
 # Seconds before each retry; after the last, a push is dropped (a chat notification hours late
 # is noise) and a webhook delivery is marked failed (about a day of trying).
 PUSH_RETRIES = [10, 60, 300, 900]
@@ -35,8 +35,9 @@ DISABLE_AFTER_FAILURES = 3
 
 
 def lease() -> timedelta:
-    """Longer than any one request may take."""
-    return timedelta(seconds=max(60, 3 * max(settings.PUSH_TIMEOUT, settings.WEBHOOK_TIMEOUT)))
+    """Longer than a round takes: its requests run at once, each within its timeout (to connect,
+    and again to read), and recording them is quick."""
+    return timedelta(seconds=2 * max(settings.PUSH_TIMEOUT, settings.WEBHOOK_TIMEOUT) + 5)
 
 
 def locked(queryset):

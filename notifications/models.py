@@ -8,6 +8,7 @@ due, and a row leaves only once it was delivered or given up on.
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -35,7 +36,8 @@ class PushSubscription(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.user} at {self.endpoint[:60]}"
+        # The host only: the rest of the endpoint is the browser's secret.
+        return f"{self.user} at {urlsplit(self.endpoint).hostname}"
 
 
 class PendingNotification(models.Model):

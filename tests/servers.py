@@ -48,6 +48,9 @@ def postgres_answers() -> bool:
         return False
 
 
+TEST_VAPID_PRIVATE_KEY = "JnuyQWD-TDW7z7JX32xdUnQsXvZws_aTEqKdM-7GDus"
+
+
 def server_env(**overrides) -> dict:
     """The environment of a production-like server: DEBUG off, generous rate limits."""
     env = {
@@ -67,6 +70,8 @@ def server_env(**overrides) -> dict:
         DJANGO_SETTINGS_MODULE="config.settings",
         # Uploads go to a folder of the test's, never to the project's media/.
         MEDIA_ROOT=tempfile.mkdtemp(prefix="chat-test-media-"),
+        # Web Push on, signing with the tests' key (config/settings_test.py), whatever .env has.
+        VAPID_PRIVATE_KEY=TEST_VAPID_PRIVATE_KEY,
     )
     env.update(overrides)
     return env

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import user_block, user_deactivate
 from chat import presence, services
+from chat.models import PresenceSocket
 from chat.serializers import MessageSerializer
 from chat.tests.factories import UserFactory
 from config.asgi import application
@@ -145,6 +146,10 @@ async def test_ping_is_answered_with_pong(people):
         '{"type": "typing", "thread": "7"}',
         '{"type": "typing", "thread": -1}',
         '{"type": "typing", "thread": true}',
+        '{"type": "view"}',
+        '{"type": "view", "thread": "7"}',
+        '{"type": "view", "thread": 0}',
+        '{"type": "view", "thread": 1.5}',
         '{"no": "type"}',
     ],
 )
@@ -404,3 +409,52 @@ async def test_deactivating_an_account_closes_its_sockets_only(people, chat, how
     await alice_socket.send_json_to({"type": "ping"})
     assert await alice_socket.receive_json_from() == {"type": "pong"}
     await alice_socket.disconnect()
+
+
+async def viewing(user) -> list:
+    """What the rows of `user`'s sockets say they show."""
+    return await db_async(
+        lambda: list(
+            PresenceSocket.objects.filter(user=user).values_list("viewing_thread", flat=True)
+        )
+    )()
+
+
+async def test_view_records_the_thread_on_screen_until_null_or_close(people, chat):
+    alice, _, _ = people
+    socket, _, _ = await connect(alice)
+    other, _, _ = await connect(alice)
+    await socket.send_json_to({"type": "view", "thread": chat.pk})
+    await socket.send_json_to({"type": "ping"})  # frames are handled in order
+    assert await socket.receive_json_from() == {"type": "pong"}
+    assert sorted(await viewing(alice), key=str) == [chat.pk, None]
+    await socket.send_json_to({"type": "view", "thread": None})
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await viewing(alice) == [None, None]
+    await socket.send_json_to({"type": "view", "thread": chat.pk})
+    await socket.send_json_to({"type": "ping"})
+    await socket.receive_json_from()
+    await socket.disconnect()
+    # Closed, the socket keeps its row through the presence grace, showing nothing.
+    assert await viewing(alice) == [None, None]
+    await other.disconnect()
+
+
+@pytest.mark.parametrize("role", ["outsider", "staff"])
+async def test_viewing_someone_elses_thread_is_answered_as_for_none_and_recorded_nowhere(
+    people, chat, role
+):
+    _alice, _bob, mallory = people
+    if role == "staff":
+        caller = await db_async(UserFactory)(username="operator", is_staff=True, is_superuser=True)
+    else:
+        caller = mallory
+    socket, _, _ = await connect(caller)
+    await socket.send_json_to({"type": "view", "thread": chat.pk})
+    answer = await socket.receive_json_from()
+    await socket.send_json_to({"type": "view", "thread": NO_SUCH_THREAD})
+    assert answer == {"type": "error", "detail": "No thread found."}
+    assert await socket.receive_json_from() == answer
+    assert await viewing(caller) == [None]
+    await socket.disconnect()

@@ -7,19 +7,22 @@ chat/tests/test_topology_metrics.py.
 import ipaddress
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import iscoroutinefunction
 from channels.testing import WebsocketCommunicator
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework_simplejwt.tokens import AccessToken
 
-from chat import events
+from chat import events, services
 from chat.management.commands import serve
 from config.metrics import RequestLogMiddleware
+from notifications.models import PendingNotification, PushSubscription, WebhookEndpoint
 from tests.servers import run_python
 
 LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -83,7 +86,7 @@ def test_metrics_answers_no_one_by_default(client, settings):
     assert b"chat_" not in response.content
 
 
-def test_behind_a_proxy_the_forwarded_address_is_checked(settings):
+def test_behind_a_proxy_the_forwarded_address_is_checked(settings, db):
     settings.METRICS_ALLOWED = (ipaddress.ip_network("10.0.0.0/8"),)
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     client = Client()
@@ -210,3 +213,22 @@ async def test_the_middleware_runs_in_async_mode_too(caplog):
         rf"request method=POST route=static status=204 ms=[0-9.]+ id={response['X-Request-ID']}",
         log_lines(caplog)[0],
     )
+
+
+def test_the_notification_queues_and_their_lag_are_read_from_the_database(
+    scraper, thread, alice, bob, settings
+):
+    settings.NOTIFY_DELAY = 0
+    PushSubscription.objects.create(
+        user=bob, endpoint="https://push.example/x", p256dh="x", auth="y"
+    )
+    WebhookEndpoint.objects.create(url="https://hooks.example.com/")
+    services.message_send(thread=thread, sender=alice, text="one")
+    services.message_send(thread=thread, sender=alice, text="two")
+    PendingNotification.objects.update(due=timezone.now() - timedelta(seconds=30))
+    samples = scrape(scraper)
+    waiting = lambda queue: samples[("chat_notifications_waiting", (("queue", queue),))]  # noqa: E731
+    lag = lambda queue: samples[("chat_notifications_lag_seconds", (("queue", queue),))]  # noqa: E731
+    assert (waiting("outbox"), waiting("push"), waiting("webhook")) == (2, 0, 2)
+    assert 30 <= lag("outbox") < 60
+    assert lag("push") == 0

@@ -71,6 +71,15 @@ def fuzz_world(db, settings, keep_connection_across_requests):
             ("POST", "/api/auth/logout/"): {"refresh": refresh},
             ("PATCH", "/api/messages/{message_id}/"): {"text": "edited by the fuzzer"},
             ("PATCH", "/api/users/me/"): {"show_presence": False},
+            # A browser's keys, which a fuzzer could not make up (a point on the curve).
+            ("POST", "/api/push/subscriptions/"): {
+                "endpoint": "https://8.8.8.8/push/fuzz",
+                "keys": {
+                    "p256dh": "BD7Xoo7GSO3OXVt-JS9rKq-7RINRFKJLPKqPcQ9kmTvC"
+                    "VxGjTNySKQgLY58Jl3_rfKkezOFkm_6orYXHKyBq3n4",
+                    "auth": "MDEyMzQ1Njc4OWFiY2RlZg",
+                },
+            },
         },
         # A signed link (`url`), whose signature a fuzzer could not guess.
         links={"file": photo.url, "thumbnail": photo.thumbnail_url},

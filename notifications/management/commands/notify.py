@@ -21,9 +21,6 @@ from notifications import delivery, outbox, push
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY = 3600  # seconds
-# Requests in flight at once: push services and receivers answer in tens to hundreds of
-# milliseconds, and the worker waits on them, not on the CPU.
-CONCURRENT_REQUESTS = 16
 
 
 class Command(BaseCommand):
@@ -50,7 +47,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Notification worker started; waiting {poll} s when idle.")
         self.stdout.flush()
         pruned_at = 0.0
-        with ThreadPoolExecutor(CONCURRENT_REQUESTS, thread_name_prefix="notify") as pool:
+        # Each round's requests at once: push services and receivers answer in tens to hundreds
+        # of milliseconds, and the worker waits on them, not on the CPU.
+        with ThreadPoolExecutor(delivery.BATCH, thread_name_prefix="notify") as pool:
             while not stop.is_set():
                 try:
                     busy = self.round(pool)
