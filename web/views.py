@@ -1,5 +1,5 @@
-"""The web chat client: one HTML page at `/`; its scripts and styles are static files, except
-its service worker, served at `/sw.js`.
+"""The web chat client: one HTML page at `/`; its scripts and styles are static files, and so
+is its service worker, served at `/sw.js` as well.
 
 The page runs no inline script or style, so it is served with a strict Content-Security-Policy:
 everything comes from this origin, and the only other connection is the WebSocket to this host.

@@ -50,13 +50,13 @@ export function settingsView(store, sync, push) {
   }
 
   function renderNotifications(notifications) {
-    const { status, busy, error } = notifications ?? { status: null, busy: false, error: "" };
+    const { status, busy, error: failure } = notifications ?? { status: null, busy: false };
     // While busy, the box stays as the user set it.
     if (!busy) notify.checked = status === "on";
     notify.disabled = busy || !["on", "off"].includes(status);
     const turning = status === "on" ? "Turning off…" : "Turning on…";
     setText(byId("notify-status"), busy ? turning : (NOTIFY_TEXT[status] ?? "Checking…"));
-    setText(byId("notify-error"), error);
+    setText(byId("notify-error"), failure ?? "");
   }
 
   function person(user) {

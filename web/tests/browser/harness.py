@@ -32,7 +32,6 @@ PASSWORD = "correct-horse-battery-7"
 ADMIN = ("root", "admin-pass-for-tests-9")
 STARTUP_TIMEOUT = 30
 ATTACHMENT_MAX_BYTES = 1024 * 1024
-VAPID_PRIVATE_KEY = "EbrScYbv9hemfA9mt-kGY6Mc98TiUCjCFQmiLaLOpFI"
 RUNSERVER = [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"]
 
 
@@ -68,9 +67,8 @@ class ChatServer:
             MEDIA_ROOT=str(self.workdir / "media"),
             ATTACHMENT_MAX_BYTES=str(ATTACHMENT_MAX_BYTES),
             THROTTLE_UPLOAD="10000/min",
-            # Web Push on, with a key for tests only, and due at once; browsers' push services
-            # are stood in for on 127.0.0.1 (test_notifications.py), only allowed like this.
-            VAPID_PRIVATE_KEY=VAPID_PRIVATE_KEY,
+            # Web Push (on with the tests' key, see server_env) due at once; browsers' push
+            # services are stood in for on 127.0.0.1 (test_notifications.py), only allowed so.
             NOTIFY_DELAY="0",
             PUSH_ALLOW_PRIVATE_ENDPOINTS="1",
         )

@@ -453,6 +453,7 @@ def test_a_message_to_someone_not_looking_reaches_their_browser(
         [push] = push_service.wait_for(1, endpoint, timeout=WAIT_SECONDS)
     assert push_service.failures == []
     assert push.payload == payload(thread, quinn, 1, "Are we still on for tonight?")
+    assert push.vapid_key == pia.call("GET", "/api/push/key/")["public_key"]
 
     deliver(page, server, push.plaintext.decode())
     eventually(page, lambda: shown_notifications(page), "a notification")
