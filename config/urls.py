@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.metrics import metrics_view
-from web.views import index
+from web.views import index, service_worker
 
 
 def healthz(request):
@@ -22,6 +22,7 @@ def healthz(request):
 
 urlpatterns = [
     path("", index, name="web-index"),
+    path("sw.js", service_worker, name="web-service-worker"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

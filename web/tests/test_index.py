@@ -1,6 +1,8 @@
-"""The page at `/`: served with a strict Content-Security-Policy, scripts and styles external."""
+"""The page at `/`: served with a strict Content-Security-Policy, scripts and styles external; its
+service worker at `/sw.js`."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -39,6 +41,7 @@ def test_index_is_sent_with_a_content_security_policy(page):
     assert "style-src 'self'" in policy
     assert "connect-src 'self' ws://testserver wss://testserver" in policy
     assert "frame-ancestors 'none'" in policy
+    assert "worker-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
 
@@ -72,6 +75,8 @@ def test_index_answers_only_get_and_head(client):
         "files.js",
         "attachments.js",
         "uploads.js",
+        "push.js",
+        "sw.js",
         "icons/paperclip.svg",
         "icons/file.svg",
         "app.css",
@@ -79,6 +84,16 @@ def test_index_answers_only_get_and_head(client):
 )
 def test_static_assets_are_found(name):
     assert finders.find(f"web/{name}")
+
+
+def test_the_service_worker_is_served_at_the_root_so_that_it_covers_the_page(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response.content == Path(finders.find("web/sw.js")).read_bytes()
+    assert response["Cache-Control"] == "no-cache"
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert client.post("/sw.js").status_code == 405
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import { bannerView } from "./banner.js";
 import { conversationView } from "./conversation.js";
 import { loginView } from "./login.js";
 import { peopleView } from "./people.js";
+import { createPush } from "./push.js";
 import { reportView } from "./report.js";
 import { safetyView } from "./safety.js";
 import { searchView } from "./search.js";
@@ -19,6 +20,7 @@ import { uploadsView } from "./uploads.js";
 
 const store = new Store();
 const sync = createSync(store);
+const push = createPush(store);
 
 /** `#/threads/<id>` opens that conversation: the links of the thread list are plain links.
  * `#/threads/<id>/messages/<message id>` (a search result) opens it at that message; the address
@@ -51,10 +53,39 @@ function followAddress({ signedIn, conversation }) {
   routedId = id;
 }
 
-const enter = () => sync.enter().then(route);
+/** The thread in view goes to the server as it changes (the conversation, the window's focus or
+ * visibility); its notifications, read now, go too. */
+function viewChanged() {
+  sync.sendView();
+  push.inView(sync.inView());
+}
+
+/** A notification was clicked (sw.js): its conversation opens as its address would. */
+function notificationClicked({ data }) {
+  if (data?.type === "notification.clicked" && Number.isInteger(data.thread)) {
+    window.location.hash = `#/threads/${data.thread}`;
+  }
+}
+
+const enter = () =>
+  sync.enter().then(() => {
+    push.start();
+    route();
+  });
+
+/** The session ended without a log-out here: this browser's notifications go with it. */
+function sessionEnded(notice) {
+  sync.leave(notice);
+  push.leave();
+}
 
 bannerView(store);
-loginView(store, { enter, leave: sync.leave });
+loginView(store, {
+  enter,
+  leave: sync.leave,
+  // Before the tokens go: the server is told to stop notifying this browser.
+  beforeLogOut: () => push.leave({ tellServer: true }),
+});
 // Before the conversation's: closing one on a phone focuses its link in the list drawn anew.
 threadListView(store, sync);
 peopleView(sync);
@@ -62,17 +93,22 @@ searchView(store, sync);
 conversationView(store, sync, reportView(sync));
 uploadsView(store, sync);
 safetyView(store, sync);
-settingsView(store, sync);
+settingsView(store, sync, push);
 store.subscribe(followAddress);
+store.subscribe(viewChanged);
 
 window.addEventListener("hashchange", route);
 window.addEventListener("focus", sync.markSeen);
 document.addEventListener("visibilitychange", sync.markSeen);
+window.addEventListener("focus", viewChanged);
+window.addEventListener("blur", viewChanged);
+document.addEventListener("visibilitychange", viewChanged);
+navigator.serviceWorker?.addEventListener("message", notificationClicked);
 window.addEventListener("offline", sync.wentOffline);
 window.addEventListener("online", sync.cameOnline);
 onTokensRenewed(sync.tokensRenewed);
 onSessionEnd((reason) =>
-  sync.leave(
+  sessionEnded(
     reason === "expired"
       ? "Your session has expired. Please log in again."
       : "You were logged out in another window.",
@@ -80,4 +116,4 @@ onSessionEnd((reason) =>
 );
 
 if (hasSession()) enter();
-else sync.leave();
+else sessionEnded();

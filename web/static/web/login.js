@@ -10,8 +10,9 @@ import { byId, setText } from "./dom.js";
  * @param {object} session
  * @param {() => Promise<void>} session.enter opens the chat once the tokens are stored
  * @param {(notice: string) => void} session.leave closes it
+ * @param {() => Promise<void>} session.beforeLogOut runs on log-out while the tokens still work
  */
-export function loginView(store, { enter, leave }) {
+export function loginView(store, { enter, leave, beforeLogOut }) {
   let registering = false;
   let signedIn = null; // as shown
 
@@ -61,6 +62,7 @@ export function loginView(store, { enter, leave }) {
   });
   byId("logout").addEventListener("click", async () => {
     try {
+      await beforeLogOut();
       await logOut();
     } catch {
       // The tokens are forgotten here whatever the server said.

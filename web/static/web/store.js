@@ -35,6 +35,7 @@ function signedOut() {
     announcement: null, // {text} for screen readers
     search: null, // the search in my messages shown in place of the thread list, see `newSearch`
     blocked: null, // id → User: the people I block, once loaded
+    push: null, // {status, busy, error}: notifications in this browser, once known (push.js)
   };
 }
 
@@ -480,6 +481,9 @@ const HANDLERS = {
   },
   "session.ended"(state, { notice = "" }) {
     Object.assign(state, signedOut(), { signedOutNotice: notice });
+  },
+  "push.changed"(state, { status, busy, error }) {
+    state.push = { status, busy, error };
   },
   connection(state, { status }) {
     Object.assign(state, { connection: status, error: null });

@@ -51,6 +51,7 @@ export function createSync(store) {
   let session = 0; // counts sessions, so that a retry of an ended one stops
   let typingSentAt = 0;
   let catchingUp = 0; // catch-ups under way
+  let viewSent = null; // the thread in view as the socket was last told (null: none)
   // Message id → whether this page hid it (true) or deleted it for everyone (false): the server's
   // `message.deleted` does not say which, and this page need not ask.
   const ownDeletions = new Map();
@@ -149,6 +150,9 @@ export function createSync(store) {
   function socketStateChanged(socketState) {
     if (socketState === "open") {
       setConnection("ok");
+      // A new socket has no thread in view until told.
+      viewSent = null;
+      sendView();
       catchUp();
     } else {
       diagnoseConnection();
@@ -761,6 +765,23 @@ export function createSync(store) {
   /** The earlier texts of message `id`, oldest first (a failure is thrown). */
   const history = (id) => api(`${messagePath(id)}history/`);
 
+  /** The thread this window shows while it is visible and focused, or null: someone is looking
+   * at it. The open conversation counts once its thread is known to exist. */
+  function inView() {
+    if (document.visibilityState !== "visible" || !document.hasFocus()) return null;
+    const id = store.state.conversation?.threadId;
+    return store.state.threads.has(id) ? id : null;
+  }
+
+  /** Tells the server which thread is in view when that changes, so that it does not notify me
+   * of messages I am reading (docs/API.md, "Notifications for people who are not looking"). */
+  function sendView() {
+    const thread = inView();
+    if (thread === viewSent || !socket.isOpen) return;
+    viewSent = thread;
+    socket.send({ type: "view", thread });
+  }
+
   function sendTyping() {
     const conversation = store.state.conversation;
     if (!conversation || Date.now() - typingSentAt < TYPING_SEND_EVERY_MS) return;
@@ -784,6 +805,8 @@ export function createSync(store) {
     loadNewer,
     loadLatest,
     markSeen,
+    inView,
+    sendView,
     search,
     searchMore,
     endSearch,

@@ -2,11 +2,14 @@
 
 Used by the browser tests and by `python -m web.tests.browser.screenshots`. The server is
 daphne's `manage.py runserver` (HTTP and WebSocket on one port) on a free port, with a fresh
-SQLite file and uploads in a folder beside it, DEBUG on so that it serves the static files, and no
-rate limits.
+SQLite file and uploads in a folder beside it, DEBUG on so that it serves the static files, no
+rate limits, and Web Push on; the worker that delivers notifications runs only when a test starts
+it (`notification_worker`).
 """
 
+import contextlib
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -64,6 +67,10 @@ class ChatServer:
             MEDIA_ROOT=str(self.workdir / "media"),
             ATTACHMENT_MAX_BYTES=str(ATTACHMENT_MAX_BYTES),
             THROTTLE_UPLOAD="10000/min",
+            # Web Push (on with the tests' key, see server_env) due at once; browsers' push
+            # services are stood in for on 127.0.0.1 (test_notifications.py), only allowed so.
+            NOTIFY_DELAY="0",
+            PUSH_ALLOW_PRIVATE_ENDPOINTS="1",
         )
 
     @property
@@ -106,6 +113,24 @@ class ChatServer:
             self.server.kill()
         elif self.server:
             self.server.stop()
+
+    @contextlib.contextmanager
+    def notification_worker(self):
+        """`with server.notification_worker():` `manage.py notify` delivers notifications, as
+        beside `make run`, looking for work every tenth of a second; its output goes to the log."""
+        with self.log.open("ab") as output:
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "notify", "--poll", "0.1"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            yield
+        finally:
+            worker.terminate()
+            worker.wait(timeout=STARTUP_TIMEOUT)
 
     def log_text(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
