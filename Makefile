@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws bench-topology
+.PHONY: run serve test lint format migrate demo clean fuzz race crash reliability bench bench-ws bench-topology bench-notify
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; run make PYTHON=python3.12 (or another) to choose one.")'
@@ -55,6 +55,11 @@ serve: migrate
 # Redis; not part of make test.
 bench-topology: $(VENV)/.installed-bench
 	$(PY) bench/topology.py --output bench/data/topology.md $(BENCH_ARGS)
+
+# Notifications: the worker's pushes per second and what they add to a send (about a minute;
+# not part of make test): bench/NOTIFY.md.
+bench-notify: $(VENV)/.installed-dev
+	$(PY) bench/notify.py --output bench/NOTIFY.md
 
 # WebSocket fan-out latency and idle sockets per worker (a few minutes; not part of make test).
 bench-ws: $(VENV)/.installed-dev
