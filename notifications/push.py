@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
@@ -89,7 +89,12 @@ def public_key() -> str:
 
 
 class EndpointRefused(ValueError):
-    """An endpoint we do not send to; the message says why, for the user."""
+    """An endpoint we do not send to; the message says why, for the user. `for_now`: its host
+    did not resolve, which may pass (at delivery, a reason to retry, not to drop the browser)."""
+
+    def __init__(self, message: str, *, for_now: bool = False):
+        super().__init__(message)
+        self.for_now = for_now
 
 
 def refuse_unless_public(endpoint: str) -> None:
@@ -108,14 +113,27 @@ def refuse_unless_public(endpoint: str) -> None:
     if allow_private:
         return
     try:
-        addresses = {
-            info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-        }
+        addresses = _addresses(host, port or 443, int(time.monotonic() // RESOLVED_FOR))
     except (OSError, UnicodeError):
-        raise EndpointRefused(f"The endpoint's host {host} could not be resolved.") from None
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise EndpointRefused("The endpoint must be on a public address.")
+        raise EndpointRefused(
+            f"The endpoint's host {host} could not be resolved.", for_now=True
+        ) from None
+    if not all(ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses):
+        raise EndpointRefused("The endpoint must be on a public address.")
+
+
+# Seconds a host's addresses are remembered: most subscriptions are at a few push services,
+# and a DNS lookup before each push would add its round trip to every one.
+RESOLVED_FOR = 60
+
+
+@lru_cache(maxsize=1024)
+def _addresses(host: str, port: int, period: int) -> frozenset[str]:
+    """The addresses `host` resolves to in this `period` (a new one every RESOLVED_FOR seconds).
+    A failure raises, and so is not remembered: the next push asks again."""
+    return frozenset(
+        info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    )
 
 
 def refuse_unless_valid_keys(p256dh: str, auth: str) -> None:
@@ -167,7 +185,9 @@ def send(*, endpoint: str, p256dh: str, auth: str, payload: bytes, topic: str) -
     try:
         refuse_unless_public(endpoint)
     except EndpointRefused as refused:
-        return Outcome(gone=True, detail=str(refused))
+        # Private now (a name can change what it points to): never sent to; drop it. Not
+        # resolving may pass: try again later.
+        return Outcome(gone=not refused.for_now, retry=refused.for_now, detail=str(refused))
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
     headers = {
         "TTL": str(TIME_TO_LIVE),
@@ -184,9 +204,13 @@ def send(*, endpoint: str, p256dh: str, auth: str, payload: bytes, topic: str) -
         ),
     }
     try:
+        body = encrypt(payload, p256dh=p256dh, auth=auth)
+    except (ValueError, TypeError) as error:  # keys checked when saved; a row changed since
+        return Outcome(gone=True, detail=f"The subscription's keys are unusable: {error}")
+    try:
         response = http_session().post(
             endpoint,
-            data=encrypt(payload, p256dh=p256dh, auth=auth),
+            data=body,
             headers=headers,
             timeout=settings.PUSH_TIMEOUT,
             allow_redirects=False,

@@ -338,3 +338,42 @@ def test_a_deactivated_account_is_pushed_nothing_more(
     after_the_delay(worker_round)
     assert push_service.received(endpoint) == []
     assert not PushSubscription.objects.exists()
+
+
+def test_a_host_that_does_not_resolve_now_is_retried_not_dropped(
+    thread, alice, bob, worker_round, settings
+):
+    PushSubscription.objects.create(
+        user=bob, endpoint="https://push.example.invalid/send/x", p256dh="x", auth="y"
+    )
+    settings.NOTIFY_DELAY = 0
+    send(thread, alice)
+    worker_round()
+    waiting = PushDelivery.objects.get()
+    assert waiting.attempts == 1
+    assert waiting.next_attempt > timezone.now()
+    assert PushSubscription.objects.exists()
+
+
+def test_a_host_that_now_resolves_to_our_own_network_is_dropped_unsent(
+    thread, alice, bob, worker_round, settings
+):
+    PushSubscription.objects.create(
+        user=bob, endpoint="https://10.0.0.8/send/x", p256dh="x", auth="y"
+    )
+    settings.NOTIFY_DELAY = 0
+    send(thread, alice)
+    worker_round()
+    assert not PushSubscription.objects.exists()
+    assert not PushDelivery.objects.exists()
+
+
+def test_a_subscription_whose_keys_became_unusable_is_dropped(
+    thread, alice, bob, browser_of, push_service, worker_round
+):
+    endpoint = browser_of(bob)
+    PushSubscription.objects.update(p256dh="not-a-key")  # a row changed by hand
+    send(thread, alice)
+    after_the_delay(worker_round)
+    assert push_service.received(endpoint) == []
+    assert not PushSubscription.objects.exists()
