@@ -51,7 +51,10 @@ ADD_SQL = (
 
 
 def add(message: Message) -> None:
-    """Queue the push of `message` to its recipient, in the caller's (the send's) transaction."""
+    """Queue the push of `message` to its recipient, in the caller's (the send's) transaction;
+    nothing while push is off (no VAPID key), which nobody would send."""
+    if not push.configured():
+        return
     due = message.created + timedelta(seconds=settings.NOTIFY_DELAY)
     with connection.cursor() as cursor:
         cursor.execute(

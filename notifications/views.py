@@ -41,9 +41,12 @@ class PushSubscriptionsView(generics.GenericAPIView):
             201: OpenApiResponse(description="Subscribed."),
             200: OpenApiResponse(description="This browser was subscribed already."),
             400: OpenApiResponse(description="Not an https URL on a public address, or bad keys."),
+            503: OpenApiResponse(description="Push is off on this server."),
         },
     )
     def post(self, request):
+        if not push.configured():
+            raise PushNotConfigured()
         data = PushSubscriptionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         _, created = services.push_subscribe(

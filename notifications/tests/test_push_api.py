@@ -7,7 +7,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from notifications.models import PushSubscription
+from chat import services
+from notifications.models import PendingNotification, PushSubscription
 
 KEY_URL = "/api/push/key/"
 URL = "/api/push/subscriptions/"
@@ -42,11 +43,16 @@ def test_the_key_is_the_public_half_of_the_configured_private_key(client_for, al
     assert base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)) == expected
 
 
-def test_without_a_key_push_is_off_and_says_so(client_for, alice, settings):
+def test_without_a_key_push_is_off_and_says_so(client_for, alice, bob, thread, settings):
     settings.VAPID_PRIVATE_KEY = ""
     response = client_for(alice).get(KEY_URL)
     assert response.status_code == 503
     assert "VAPID_PRIVATE_KEY" in response.json()["detail"]
+    assert client_for(alice).post(URL, subscription(), format="json").status_code == 503
+    # A browser subscribed while push was on queues nothing that no one would send.
+    PushSubscription.objects.create(user=bob, endpoint="https://8.8.8.8/x", p256dh="x", auth="y")
+    services.message_send(thread=thread, sender=alice, text="hi")
+    assert not PendingNotification.objects.exists()
 
 
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
