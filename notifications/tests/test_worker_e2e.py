@@ -117,7 +117,8 @@ def test_pushes_and_webhooks_reach_their_receivers_but_not_a_thread_in_view(serv
         assert (pushes[1].payload["count"], pushes[1].payload["preview"]) == (1, "Back to you")
 
     time.sleep(1.5)  # the worker's next rounds send the webhook deliveries
-    events = [json.loads(body) for _, body in receiver.requests]
+    # Sent in parallel, they may arrive in any order: `created` orders them.
+    events = sorted((json.loads(body) for _, body in receiver.requests), key=lambda e: e["created"])
     assert [event["type"] for event in events][:2] == ["thread.created", "message.created"]
     assert [e["message"]["text"] for e in events if e["type"] == "message.created"] == [
         "Are you there?",
