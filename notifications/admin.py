@@ -48,16 +48,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read only, but for sending a delivery again."""
 
-    list_display = [
-        "created",
-        "event_type",
-        "endpoint",
-        "state",
-        "attempts",
-        "last_status",
-        "last_error",
-        "next_attempt",
-    ]
+    list_display = ["created", "event_type", "endpoint", "state", "attempts", "last_answer"]
     list_filter = ["state", "event_type", "endpoint"]
     list_select_related = ["endpoint"]
     date_hierarchy = None
@@ -83,6 +74,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Last answer")
+    def last_answer(self, delivery):
+        return delivery.last_error or delivery.last_status or "-"
 
     @admin.display(description="Event (as sent)")
     def event(self, delivery):
