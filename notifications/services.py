@@ -11,6 +11,9 @@ from django.utils import timezone
 from notifications import push, webhooks
 from notifications.models import PushSubscription, WebhookDelivery, WebhookEndpoint
 
+# Browsers subscribed per user; a new one beyond it replaces the oldest.
+MAX_BROWSERS = 10
+
 
 def push_subscribe(*, user, endpoint: str, p256dh: str, auth: str) -> tuple[PushSubscription, bool]:
     """Save a browser's subscription for `user`; `created` is False when this user had it
@@ -34,9 +37,15 @@ def push_subscribe(*, user, endpoint: str, p256dh: str, auth: str) -> tuple[Push
             existing.delete()  # with whatever was on its way to the previous user
         try:
             with transaction.atomic():
-                return PushSubscription.objects.create(user=user, endpoint=endpoint, **keys), True
+                subscription = PushSubscription.objects.create(user=user, endpoint=endpoint, **keys)
         except IntegrityError:  # the same browser subscribing twice at once
             return PushSubscription.objects.get(endpoint=endpoint, user=user), False
+        # A person has a few browsers; one message is never pushed to hundreds.
+        kept = PushSubscription.objects.filter(user=user).order_by("-id")
+        oldest_kept = kept.values_list("id", flat=True)[MAX_BROWSERS - 1 : MAX_BROWSERS].first()
+        if oldest_kept is not None:
+            kept.filter(id__lt=oldest_kept).delete()
+        return subscription, True
 
 
 def push_unsubscribe(*, user, endpoint: str) -> None:

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chat import services
 from notifications.models import PendingNotification, PushSubscription
+from notifications.services import MAX_BROWSERS
 
 KEY_URL = "/api/push/key/"
 URL = "/api/push/subscriptions/"
@@ -176,3 +177,13 @@ def test_unsubscribing_needs_the_endpoint(client_for, alice):
     response = client_for(alice).delete(URL)
     assert response.status_code == 400
     assert "endpoint" in response.json()
+
+
+def test_a_browser_beyond_the_most_one_person_keeps_replaces_their_oldest(client_for, alice, bob):
+    client_for(bob).post(URL, subscription("https://8.8.8.8/push/bob"), format="json")
+    endpoints = [f"https://8.8.8.8/push/{n}" for n in range(MAX_BROWSERS + 2)]
+    for endpoint in endpoints:
+        assert client_for(alice).post(URL, subscription(endpoint), format="json").status_code == 201
+    kept = set(PushSubscription.objects.filter(user=alice).values_list("endpoint", flat=True))
+    assert kept == set(endpoints[2:])
+    assert PushSubscription.objects.filter(user=bob).exists()  # another person's are theirs
