@@ -71,8 +71,9 @@ def add(message: Message) -> None:
 
 @transaction.atomic
 def take_due() -> int:
-    """Turn the waiting messages of up to BATCH due (recipient, thread) pairs into pushes;
-    returns how many notifications were made (0 when nothing was due)."""
+    """Turn the waiting messages of up to BATCH due (recipient, thread) pairs into pushes, or
+    into nothing where nothing deserves one; returns how many pairs it took (0: none was due, so
+    that a worker goes on while there are, pushed or not)."""
     now = timezone.now()
     due = locked(PendingNotification.objects.filter(due__lte=now).order_by("due"))
     pairs = set(due.values_list("recipient_id", "thread_id")[:BATCH])
@@ -91,7 +92,7 @@ def take_due() -> int:
         user_id__in={recipient_id for recipient_id, _ in pairs}
     ):
         browsers[subscription.user_id].append(subscription)
-    deliveries, made = [], 0
+    deliveries = []
     for (recipient_id, thread_id), messages in waiting.items():
         if (recipient_id, thread_id) in silenced or not browsers[recipient_id]:
             continue
@@ -106,10 +107,9 @@ def take_due() -> int:
             PushDelivery(subscription=subscription, payload=payload.decode(), message=newest)
             for subscription in browsers[recipient_id]
         ]
-        made += 1
     PushDelivery.objects.bulk_create(deliveries)
     PendingNotification.objects.filter(pk__in=[pk for pk, _ in taken]).delete()
-    return made
+    return len(pairs)
 
 
 def _still_unseen(message_ids: list[int]) -> dict[tuple[int, int], list[Message]]:

@@ -69,14 +69,15 @@ class Command(BaseCommand):
 
     def round(self, pool) -> bool:
         """One round; whether there was anything to do."""
-        made = outbox.take_due() if push.configured() else 0
+        checked = outbox.take_due() if push.configured() else 0
         pushed = delivery.send_pushes(pool) if push.configured() else 0
         called = delivery.send_webhooks(pool)
-        if made or pushed or called:
+        if checked or pushed or called:
             logger.info(
-                "%s notification(s) made, %s push(es) and %s webhook call(s) attempted.",
-                made,
+                "%s conversation(s) checked for notifications, %s push(es) and %s webhook "
+                "call(s) attempted.",
+                checked,
                 pushed,
                 called,
             )
-        return bool(made or pushed or called)
+        return bool(checked or pushed or called)
