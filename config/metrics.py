@@ -115,7 +115,11 @@ class NotificationQueues:
             for queue, rows, due_field in (
                 ("outbox", PendingNotification.objects.all(), "due"),
                 ("push", PushDelivery.objects.all(), "next_attempt"),
-                ("webhook", WebhookDelivery.objects.filter(state="pending"), "next_attempt"),
+                (
+                    "webhook",
+                    WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING),
+                    "next_attempt",
+                ),
             ):
                 figures = rows.aggregate(count=Count("pk"), oldest=Min(due_field))
                 waiting.add_metric([queue], figures["count"])

@@ -20,6 +20,7 @@ from notifications import push, webhooks
 from notifications.models import PushDelivery, PushSubscription, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
+State = WebhookDelivery.State
 
 # Rows sent per round, all at once (one request each, from as many threads).
 BATCH = 16
@@ -131,9 +132,7 @@ def _record_push_failure(delivery: PushDelivery, outcome: push.Outcome) -> None:
 
 def send_webhooks(pool: Executor) -> int:
     """One round of due webhook deliveries; how many were attempted."""
-    ids = claim(
-        WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, endpoint__active=True)
-    )
+    ids = claim(WebhookDelivery.objects.filter(state=State.PENDING, endpoint__active=True))
     if not ids:
         return 0
     deliveries = list(WebhookDelivery.objects.filter(pk__in=ids).select_related("endpoint"))
@@ -154,12 +153,12 @@ def _record_webhook(delivery: WebhookDelivery, status: int | None, error: str) -
     delivery.last_status, delivery.last_error = status, error
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
     if not error:
-        delivery.state, delivery.finished, delivery.next_attempt = "delivered", now, None
+        delivery.state, delivery.finished, delivery.next_attempt = State.DELIVERED, now, None
         endpoint.failures_in_a_row, endpoint.failing_since = 0, None
     else:
         delivery.next_attempt = retry_at(delivery.attempts, WEBHOOK_RETRIES)
         if delivery.next_attempt is None:
-            delivery.state, delivery.finished = "failed", now
+            delivery.state, delivery.finished = State.FAILED, now
         endpoint.failures_in_a_row += 1
         endpoint.failing_since = endpoint.failing_since or now
         failing_for = (now - endpoint.failing_since).total_seconds()
