@@ -5,8 +5,8 @@ from django.db.models.signals import post_save
 
 
 def vapid_key_is_a_key(app_configs, **kwargs):
-    """A VAPID key that is no key is said at startup (`migrate`, `runserver`, `serve`), not at
-    the first push."""
+    """A VAPID key that is no key, or a subject that is no contact, is said at startup
+    (`migrate`, `runserver`, `serve`), not at the first push."""
     from django.core.exceptions import ImproperlyConfigured
 
     from notifications import push
@@ -17,6 +17,14 @@ def vapid_key_is_a_key(app_configs, **kwargs):
         push.vapid()
     except ImproperlyConfigured as error:
         return [checks.Error(str(error), id="notifications.E001")]
+    if not settings.VAPID_SUBJECT.startswith(("mailto:", "https:")):
+        return [
+            checks.Error(
+                f"VAPID_SUBJECT is {settings.VAPID_SUBJECT!r}: push services want a contact, "
+                "mailto:you@example.com or an https: URL.",
+                id="notifications.E002",
+            )
+        ]
     return []
 
 

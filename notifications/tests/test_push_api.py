@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chat import services
+from notifications.apps import vapid_key_is_a_key
 from notifications.models import PendingNotification, PushSubscription
 from notifications.services import MAX_BROWSERS
 
@@ -187,3 +188,13 @@ def test_a_browser_beyond_the_most_one_person_keeps_replaces_their_oldest(client
     kept = set(PushSubscription.objects.filter(user=alice).values_list("endpoint", flat=True))
     assert kept == set(endpoints[2:])
     assert PushSubscription.objects.filter(user=bob).exists()  # another person's are theirs
+
+
+def test_a_key_or_subject_that_cannot_work_is_said_at_startup(settings):
+    assert vapid_key_is_a_key(None) == []
+    settings.VAPID_SUBJECT = "admin"
+    assert [error.id for error in vapid_key_is_a_key(None)] == ["notifications.E002"]
+    settings.VAPID_PRIVATE_KEY = "not-a-key"
+    [error] = vapid_key_is_a_key(None)
+    assert error.id == "notifications.E001"
+    assert "make run" in error.msg
