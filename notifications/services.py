@@ -39,7 +39,7 @@ def push_subscribe(*, user, endpoint: str, p256dh: str, auth: str) -> tuple[Push
             with transaction.atomic():
                 subscription = PushSubscription.objects.create(user=user, endpoint=endpoint, **keys)
         except IntegrityError:  # the same browser subscribing twice at once
-            return PushSubscription.objects.get(endpoint=endpoint, user=user), False
+            return PushSubscription.objects.get(endpoint=endpoint), False
         # A person has a few browsers; one message is never pushed to hundreds.
         kept = PushSubscription.objects.filter(user=user).order_by("-id")
         oldest_kept = kept.values_list("id", flat=True)[MAX_BROWSERS - 1 : MAX_BROWSERS].first()
@@ -56,7 +56,8 @@ def push_unsubscribe(*, user, endpoint: str) -> None:
 def webhook_endpoint_save(*, endpoint: WebhookEndpoint) -> None:
     """Save an endpoint as an operator set it. Turned on again, it starts afresh: its count of
     failures goes back to none, and what waited while it was off is sent."""
-    if endpoint.active:
+    was_off = WebhookEndpoint.objects.filter(pk=endpoint.pk, active=False).exists()
+    if endpoint.active and was_off:
         endpoint.failures_in_a_row, endpoint.failing_since, endpoint.disabled_reason = 0, None, ""
     endpoint.save()
 

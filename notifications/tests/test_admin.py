@@ -144,3 +144,13 @@ def test_pinging_records_one_delivery_per_endpoint(db):
     WebhookEndpoint.objects.create(url="https://b.example.com/", active=False)
     assert notification_services.webhook_ping(endpoints=WebhookEndpoint.objects.all()) == 2
     assert WebhookDelivery.objects.values("event_id").distinct().count() == 1
+
+
+def test_editing_an_endpoint_that_is_on_keeps_its_failures(admin_client):
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/", failures_in_a_row=2)
+    admin_client.post(
+        f"{ENDPOINTS}{endpoint.pk}/change/",
+        {"url": endpoint.url, "secret": endpoint.secret, "description": "CRM", "active": "on"},
+    )
+    endpoint.refresh_from_db()
+    assert (endpoint.description, endpoint.failures_in_a_row) == ("CRM", 2)
