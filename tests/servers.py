@@ -211,6 +211,15 @@ class Server:
         assert status == 200, body
         return body["access"]
 
+    def register(self, username: str, password: str) -> tuple[str, int]:
+        """A new user's access token and id."""
+        status, body = self.call(
+            "POST", "/api/auth/register/", {"username": username, "password": password}
+        )
+        assert status == 201, body
+        token = self.login(username, password)
+        return token, self.call("GET", "/api/users/me/", token=token)[1]["id"]
+
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server's processes (it and its descendants, from /proc):
         per request, a measure that other load on the machine does not distort."""

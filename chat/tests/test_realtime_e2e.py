@@ -77,15 +77,7 @@ def next_frame(socket, *, skip=("presence",), timeout=10) -> dict:
 
 def register(server: Server, *names: str) -> dict:
     """Each new user's access token and id, by name."""
-    people = {}
-    for name in names:
-        status, _ = server.call(
-            "POST", "/api/auth/register/", {"username": name, "password": PASSWORD}
-        )
-        assert status == 201
-        token = server.login(name, PASSWORD)
-        people[name] = (token, server.call("GET", "/api/users/me/", token=token)[1]["id"])
-    return people
+    return {name: server.register(name, PASSWORD) for name in names}
 
 
 def test_message_posted_on_a_reaches_socket_on_b(servers):

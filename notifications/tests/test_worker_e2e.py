@@ -53,13 +53,6 @@ def service(tmp_path_factory):
         server.stop()
 
 
-def register(server, name: str) -> tuple[str, int]:
-    status, _ = server.call("POST", "/api/auth/register/", {"username": name, "password": PASSWORD})
-    assert status == 201
-    token = server.login(name, PASSWORD)
-    return token, server.call("GET", "/api/users/me/", token=token)[1]["id"]
-
-
 def the_worker(server) -> int:
     [pid] = [
         pid
@@ -84,7 +77,10 @@ def test_pushes_and_webhooks_reach_their_receivers_but_not_a_thread_in_view(serv
         f"WebhookEndpoint.objects.create(url='{receiver.url}', secret='e2e-secret')",
         env=service.env_for_shell,
     )
-    (alice, _), (bob, bob_id) = register(service, "alice"), register(service, "bob")
+    (alice, _), (bob, bob_id) = (
+        service.register("alice", PASSWORD),
+        service.register("bob", PASSWORD),
+    )
     key = service.call("GET", "/api/push/key/", token=bob)[1]
     with PushService(application_server_key=key["public_key"]) as push_service:
         subscription = push_service.subscribe()
@@ -139,7 +135,10 @@ def test_pushes_and_webhooks_reach_their_receivers_but_not_a_thread_in_view(serv
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_at_most_once(service):
-    (alice, _), (carol, carol_id) = register(service, "alice2"), register(service, "carol")
+    (alice, _), (carol, carol_id) = (
+        service.register("alice2", PASSWORD),
+        service.register("carol", PASSWORD),
+    )
     key = service.call("GET", "/api/push/key/", token=carol)[1]["public_key"]
     with PushService(application_server_key=key) as push_service:
         subscription = push_service.subscribe()
