@@ -155,16 +155,11 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's pub/sub layer, which publishes in one round trip from any
+            # process (config/channel_layer.py says why).
+            "BACKEND": "config.channel_layer.PubSubChannelLayer",
             # A prefix of its own lets several deployments (or test runs) share one Redis.
-            "CONFIG": {
-                # A socket's receive blocks in Redis for 5 s at a time (channels_redis's
-                # BZPOPMIN), and redis-py 8 gives up on a reply after 5 s by default: every
-                # socket without an event for 5 s died with a TimeoutError. A longer read
-                # timeout keeps them, and still notices a Redis that stopped answering.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
-                "prefix": env_str("CHANNEL_LAYER_PREFIX", "chat"),
-            },
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "chat")},
         }
     }
 else:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.utils import timezone
 
 from notifications.models import WebhookDelivery, WebhookEndpoint
@@ -32,7 +33,10 @@ SIGNATURE_HEADER = "X-Chat-Signature"
 def record(describe: Callable[[], dict]) -> None:
     """Queue the event `describe()` returns (its "type" and fields) for every active endpoint,
     in the caller's transaction. One query, and nothing built, when there is no endpoint."""
-    endpoint_ids = list(WebhookEndpoint.objects.filter(active=True).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        # Written out: every write asks, and composing it with the ORM cost ten times running it.
+        cursor.execute(f"SELECT id FROM {WebhookEndpoint._meta.db_table} WHERE active")  # noqa: S608
+        endpoint_ids = [endpoint_id for (endpoint_id,) in cursor.fetchall()]
     if not endpoint_ids:
         return
     event = describe()

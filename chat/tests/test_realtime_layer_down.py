@@ -12,7 +12,7 @@ from chat.models import Message, Thread
 
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "config.channel_layer.PubSubChannelLayer",
         "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
     }
 }

@@ -245,7 +245,12 @@ def test_without_redis_one_server_process_says_why_with_the_worker_beside_it(tmp
 
 def test_missing_nginx_says_how_to_install_it(settings, monkeypatch):
     settings.DEBUG = False
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "config.channel_layer.PubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/0"]},
+        }
+    }
     monkeypatch.setattr(serve, "find_nginx", lambda: None)
     with pytest.raises(CommandError, match="apt-get install nginx"):
         call_command("serve", "--port=1")
