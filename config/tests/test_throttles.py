@@ -123,7 +123,7 @@ def redis_cache(settings):
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -132,6 +132,21 @@ def redis_cache(settings):
     cache.clear()
     yield cache
     cache.clear()
+
+
+def test_the_redis_cache_keeps_one_client_and_works_after_a_fork(redis_cache):
+    redis_cache.set("before-fork", [1.5], 60)
+    client = redis_cache._cache.get_client()
+    assert redis_cache.get("before-fork") == [1.5]
+    assert redis_cache._cache.get_client(write=True) is client  # not one built per operation
+    child = os.fork()
+    if child == 0:  # the forked worker: the inherited client reconnects on its own socket
+        try:
+            redis_cache.set("after-fork", redis_cache.get("before-fork") + [2.5], 60)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    assert redis_cache.get("after-fork") == [1.5, 2.5]
 
 
 LOGIN_IN_ANOTHER_PROCESS = """
