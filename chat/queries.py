@@ -31,6 +31,7 @@ from chat.models import (
     Thread,
     ThreadMessageCount,
 )
+from common import rows
 
 USER = get_user_model()._meta.db_table
 THREAD = Thread._meta.db_table
@@ -408,14 +409,14 @@ def thread_count(*, user_id: int) -> int:
 # Written out, like the other hot reads: the ORM took 440 us to build this one-row query with
 # its joins, the raw query 70 us (bench/RESULTS.md).
 THREAD_ACCESS_SQL = f"""
-SELECT t.* FROM {THREAD} AS t
+SELECT {rows.columns(Thread, "t")} FROM {THREAD} AS t
 JOIN {PARTICIPANT} AS p ON p.thread_id = t.id AND p.user_id = %s
 WHERE t.id = %s
 """  # noqa: S608
 
 
 def thread_if_participant(*, user_id: int, thread_id: int) -> Thread | None:
-    return next(iter(Thread.objects.raw(THREAD_ACCESS_SQL, [user_id, thread_id])), None)
+    return rows.instance(Thread, THREAD_ACCESS_SQL, [user_id, thread_id])
 
 
 MESSAGE_ACCESS_SQL = f"""

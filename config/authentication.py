@@ -2,8 +2,8 @@
 
 Every authenticated request starts here, so its cost is paid by every endpoint: building the
 ORM's `User.objects.get(pk=...)` cost more than running it (bench/RESULTS.md), so the user is
-read with `User.objects.raw`. Everything else, the checks and their messages, is Simple JWT's
-own `get_user`, unchanged.
+read with a written-out query (`common.rows`). Everything else, the checks and their messages,
+is Simple JWT's own `get_user`, unchanged.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from common import rows
+
 
 class JWTAuthentication(authentication.JWTAuthentication):
     def get_user(self, validated_token):
@@ -21,7 +23,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         except KeyError as error:
             raise InvalidToken(_("Token contained no recognizable user identification")) from error
 
-        user = next(iter(self.user_model.objects.raw(self._user_sql(), [user_id])), None)
+        user = rows.instance(self.user_model, self._user_sql(), [user_id])
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
 
@@ -39,7 +41,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def _user_sql(self) -> str:
         meta = self.user_model._meta
         column = meta.get_field(api_settings.USER_ID_FIELD).column
-        return f'SELECT * FROM "{meta.db_table}" WHERE "{column}" = %s'  # noqa: S608 (model names)
+        selected = rows.columns(self.user_model, "u")
+        return f'SELECT {selected} FROM "{meta.db_table}" AS u WHERE u."{column}" = %s'  # noqa: S608
 
 
 class JWTScheme(SimpleJWTScheme):

@@ -128,10 +128,10 @@ def test_events_published_and_failed_are_counted_by_type(monkeypatch):
     events.send_to_users([(1, event), (2, event)])
     assert published("thread.deleted") == before + 2
 
-    def layer_down(coroutine_function):
+    def layer_down(layer, messages):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(events, "_run", layer_down)
+    monkeypatch.setattr(events, "_group_send", layer_down)
     monkeypatch.setattr(events._LayerHealth, "failing", True)  # logged once already
     events.send_to_users([(1, event), (2, event)])
     assert published("thread.deleted") == before + 2

@@ -142,7 +142,7 @@ def test_the_redis_cache_keeps_one_client_and_works_after_a_fork(redis_cache):
     child = os.fork()
     if child == 0:  # the forked worker: the inherited client reconnects on its own socket
         try:
-            redis_cache.set("after-fork", redis_cache.get("before-fork") + [2.5], 60)
+            redis_cache.set("after-fork", [*redis_cache.get("before-fork"), 2.5], 60)
         finally:
             os._exit(0)
     os.waitpid(child, 0)
