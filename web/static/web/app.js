@@ -103,6 +103,7 @@ document.addEventListener("visibilitychange", sync.markSeen);
 window.addEventListener("focus", viewChanged);
 window.addEventListener("blur", viewChanged);
 document.addEventListener("visibilitychange", viewChanged);
+document.addEventListener("visibilitychange", sync.visibilityChanged);
 navigator.serviceWorker?.addEventListener("message", notificationClicked);
 window.addEventListener("offline", sync.wentOffline);
 window.addEventListener("online", sync.cameOnline);

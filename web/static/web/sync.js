@@ -29,6 +29,10 @@ import { LiveSocket } from "./socket.js";
 const THREAD_PAGE_SIZE = 50;
 const MESSAGE_PAGE_SIZE = 30;
 const CATCH_UP_PAGE_SIZE = 100;
+// Back after this long in the background, the client catches up through REST even though its
+// socket stayed open: a cut between the server and its event channel does not close the socket,
+// and the events of that moment never reach it (docs/API.md, "Delivery").
+const CATCH_UP_AFTER_AWAY_MS = 30_000;
 const SEARCH_PAGE_SIZE = 20;
 const BLOCKED_PAGE_SIZE = 100;
 const TYPING_SEND_EVERY_MS = 3000;
@@ -167,6 +171,19 @@ export function createSync(store) {
       setConnection("reconnecting");
       socket.retryNow();
     }
+  }
+
+  let hiddenSince = null;
+
+  function visibilityChanged() {
+    if (document.visibilityState === "hidden") {
+      hiddenSince = Date.now();
+      return;
+    }
+    const away = hiddenSince === null ? 0 : Date.now() - hiddenSince;
+    hiddenSince = null;
+    // A closed socket catches up when it opens again.
+    if (away >= CATCH_UP_AFTER_AWAY_MS && socket.isOpen) catchUp();
   }
 
   /** After a reconnect: whatever the closed socket missed, through REST. */
@@ -794,6 +811,7 @@ export function createSync(store) {
     leave,
     wentOffline: () => setConnection("offline"),
     cameOnline,
+    visibilityChanged,
     tokensRenewed: () => socket.renew(),
     loadMoreThreads,
     startThread,

@@ -333,3 +333,61 @@ def test_the_open_conversation_deleted_while_the_socket_is_down_closes_after_rec
     assert page.evaluate("window.location.hash") == "#/"
     # No error either: one would show for six seconds.
     expect(page.get_by_role("status")).to_be_hidden(timeout=3000)
+
+
+class DeafSocket:
+    """Routes the page's WebSockets through the test, which drops the server's events while
+    `deaf` (pongs still pass): what a cut between the server and its event channel does, the
+    socket staying open."""
+
+    def __init__(self, page):
+        self.deaf = False
+        self.connections = 0
+        page.route_web_socket(re.compile(r"/ws/chat/"), self.connect)
+
+    def connect(self, page_side):
+        self.connections += 1
+        server_side = page_side.connect_to_server()
+        server_side.on_message(lambda frame: self.forward(page_side, frame))
+
+    def forward(self, page_side, frame):
+        if not self.deaf or json.loads(frame)["type"] == "pong":
+            page_side.send(frame)
+
+
+def set_visibility(page, state):
+    page.evaluate(
+        """state => {
+            Object.defineProperty(document, "visibilityState", {value: state, configurable: true});
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def test_back_from_the_background_the_page_catches_up_on_what_its_open_socket_missed(
+    open_page, make_user, server
+):
+    xia, yan = make_user("xia"), make_user("yan")
+    thread = yan.thread_with(xia)
+    yan.send(thread, "before")
+    page = open_page()
+    page.clock.install()
+    socket = DeafSocket(page)
+    log_in(page, server, xia.username)
+    thread_link(page, yan).click()
+    expect(page.locator(".message")).to_have_count(1)
+
+    socket.deaf = True
+    set_visibility(page, "hidden")
+    yan.send(thread, "while you were away")
+    page.clock.fast_forward(20_000)
+    set_visibility(page, "visible")  # a short absence: no catching up
+    page.wait_for_timeout(1_000)
+    expect(page.locator(".message")).to_have_count(1)
+
+    set_visibility(page, "hidden")
+    page.clock.fast_forward(31_000)
+    set_visibility(page, "visible")
+    expect(page.locator(".message.theirs").last).to_have_text(re.compile("while you were away"))
+    assert socket.connections == 1  # caught up through REST, not by reconnecting
