@@ -24,8 +24,24 @@ export function threadListView(store, sync) {
     }
   }, MUTE_CHECK_MS);
 
+  // Not drawn anew under a pressed pointer: a link replaced between press and release never gets
+  // its click (an event arriving then, someone coming online, swallowed the click that opens a
+  // conversation). Drawn once the click is through.
+  let pressed = false;
+  list.addEventListener("pointerdown", () => {
+    pressed = true;
+  });
+  const released = () => {
+    if (!pressed) return;
+    pressed = false;
+    setTimeout(() => render(store.state));
+  };
+  window.addEventListener("pointerup", released, true);
+  window.addEventListener("pointercancel", released, true);
+
   function render(state) {
     document.title = state.unread ? `(${state.unread}) Chat` : "Chat";
+    if (pressed) return;
     const { me, threads, threadsLoaded, moreThreads } = state;
     const openId = state.conversation?.threadId;
     const next = { me, threads, threadsLoaded, moreThreads, openId };

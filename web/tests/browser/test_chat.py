@@ -391,3 +391,18 @@ def test_back_from_the_background_the_page_catches_up_on_what_its_open_socket_mi
     set_visibility(page, "visible")
     expect(page.locator(".message.theirs").last).to_have_text(re.compile("while you were away"))
     assert socket.connections == 1  # caught up through REST, not by reconnecting
+
+
+def test_a_conversation_opens_when_the_list_changes_while_its_link_is_pressed(open_page, make_user):
+    zoe, abe = make_user("zoe"), make_user("abe")
+    thread = abe.thread_with(zoe)
+    abe.send(thread, "first")
+    page = open_page(zoe)
+    link = thread_link(page, abe)
+    link.hover()
+    page.mouse.down()
+    abe.send(thread, "second, while the link is pressed")
+    expect(page).to_have_title("(2) Chat")  # the event is in; the list would be drawn anew now
+    page.mouse.up()
+    expect(page.get_by_role("heading", name=abe.username)).to_be_visible()
+    expect(link).to_contain_text("second, while the link is pressed")
