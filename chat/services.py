@@ -33,6 +33,7 @@ from chat.models import (
     Report,
     Thread,
 )
+from chat.queries import THREAD
 from common.errors import Conflict, TooLarge
 from notifications import outbox, webhooks
 
@@ -46,9 +47,8 @@ HISTORY_KEPT = 100
 BLOCKED_DETAIL = "You cannot message this person."
 
 
-# A send's statements about its thread, written out: each takes microseconds to run and, built with
-# the ORM, ten times that to compose (bench/TOPOLOGY.md, "Posting").
-THREAD = Thread._meta.db_table
+# A send's statements about its thread are written out: each takes microseconds to run and, built
+# with the ORM, ten times that to compose (bench/TOPOLOGY.md, "Latest").
 
 
 def _lock_thread(thread_id: int) -> bool:
