@@ -160,7 +160,7 @@ def main() -> None:
         page.get_by_role("link", name="dave").click()
         page.get_by_role("button", name="Block dave", exact=True).click()
         page.get_by_role("dialog", name="Block dave?").get_by_role("button", name="Block").click()
-        expect(page.get_by_text("You blocked dave.")).to_be_visible()
+        expect(page.locator("#block-bar").get_by_text("You blocked dave.")).to_be_visible()
         page.screenshot(path=OUT / "blocked.png")
         page.get_by_role("button", name="Settings").click()
         expect(page.get_by_role("dialog", name="Settings")).to_contain_text("dave")
