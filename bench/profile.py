@@ -50,6 +50,7 @@ def paths() -> dict:
         "messages_first": base,
         "messages_deep_offset": f"{base}?offset={count // 2}",
         "messages_deep_before": f"{base}?before={before}",
+        "search_rare": "/api/messages/search/?q=zanzibar",
         "search_common": "/api/messages/search/?q=hello",
         "search_prefix": "/api/messages/search/?q=tom",
         "search_two_words": "/api/messages/search/?q=tomorrow%20later",

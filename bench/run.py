@@ -76,6 +76,8 @@ SERVERS = {
 DEFAULT_SERVER = "uvicorn-2"
 # The endpoints that decide a server: the ceilings and the three targets.
 SERVER_ENDPOINTS = ["healthz", "me", "unread_count", "thread_list", "messages_first"]
+# The word seed_bench puts in one text of 4,096: search's rare case.
+RARE_WORD = "zanzibar"
 
 
 def log(text: str) -> None:
@@ -156,6 +158,7 @@ def wrk(
     method: str,
     seconds: float,
     body: tuple[Path, str] | None = None,
+    connections: int = CONNECTIONS,
 ):
     """`body`: a file holding each request's body, and its Content-Type."""
     env = {**os.environ, "BENCH_PATHS": ",".join(paths), "BENCH_METHOD": method}
@@ -163,7 +166,8 @@ def wrk(
         env["BENCH_TOKEN"] = token
     if body:
         env["BENCH_BODY_FILE"], env["BENCH_CONTENT_TYPE"] = str(body[0]), body[1]
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}",
+               f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(BENCH / "load.lua"), server.url("/")]  # fmt: skip
     return parse_bench_json(
         subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -238,6 +242,10 @@ class Fixtures:
                 taken = set(self.writer_threads)
                 self.writer_threads.append(next(t for t in threads if t not in taken))
             self.user1_threads_count = len(self.user1_threads)
+            self.user1_rare = q(
+                "SELECT count(*) FROM chat_message_fts WHERE chat_message_fts MATCH ?",
+                (f'who : "u{user1}" AND text : "{RARE_WORD}"',),
+            ).fetchone()[0]
             self.user1_unread = q(
                 "SELECT count(*) FROM chat_message WHERE recipient_id = ? AND is_read = 0",
                 (user1,),
@@ -253,7 +261,9 @@ class Fixtures:
             "messages_first": ("GET", [deep], "bench_user_1"),
             "messages_deep_offset": ("GET", [f"{deep}?offset={self.deep_offset}"], "bench_user_1"),
             "messages_deep_before": ("GET", [f"{deep}?before={self.deep_before}"], "bench_user_1"),
-            # Search at this size: a common word, a prefix, two words together, one thread.
+            # Search at this size: a rare word, a common word, a prefix, two words together,
+            # one thread.
+            "search_rare": ("GET", [f"/api/messages/search/?q={RARE_WORD}"], "bench_user_1"),
             "search_common": ("GET", ["/api/messages/search/?q=hello"], "bench_user_1"),
             "search_prefix": ("GET", ["/api/messages/search/?q=tom"], "bench_user_1"),
             "search_two_words": (

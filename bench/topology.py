@@ -12,12 +12,13 @@ measured in turn, in interleaved rounds, so that other load on the machine falls
 - gunicorn: config.wsgi on `gunicorn -w 2` alone, no nginx (static files by WhiteNoise);
 - floor: a bare Django + DRF + Simple JWT authenticated no-op on `gunicorn -w 2` (bench/floor/),
   what the framework costs before any of this service's code.
-The four searches of `make bench` (a common word, a prefix, two words, one thread) run on serve
-and the floor. Files: the busiest thread's first page before and after photos are put on half of
-its messages, and uploads of a photo, beside the floor. Then 16 writers post through each serve
-variant for --post-seconds (every 201 must be a row), and WebSocket pairs time POST ->
-`message.created` on the other participant's socket through serve's public port. Writes
-bench/data/topology.json and a Markdown report (--output).
+The five searches of `make bench` (a rare word, a common word, a prefix, two words, one thread)
+run on serve and the floor, at 16 connections and one at a time. Files: the busiest thread's
+first page before and after photos are put on half of its messages, and uploads of a photo,
+beside the floor. Then 16 writers post through each serve variant for --post-seconds (every 201
+must be a row), and WebSocket pairs time POST -> `message.created` on the other participant's
+socket through serve's public port. Writes bench/data/topology.json and a Markdown report
+(--output).
 """
 
 import argparse
@@ -45,7 +46,7 @@ BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 STATIC_FILE = "/static/web/app.js"
 READS = ["me", "unread_count", "thread_list", "messages_first"]
-SEARCHES = ["search_common", "search_prefix", "search_two_words", "search_thread"]
+SEARCHES = ["search_rare", "search_common", "search_prefix", "search_two_words", "search_thread"]
 POSTING = ["serve", "serve-gthread", "serve-4"]
 
 
@@ -96,14 +97,23 @@ def endpoints(fixtures: run.Fixtures, server: str, names: list[str]) -> dict:
     return chosen
 
 
-def measure(servers: dict, fixtures, *, seconds: float, rounds: int, names=READS) -> dict:
+def measure(
+    servers: dict,
+    fixtures,
+    *,
+    seconds: float,
+    rounds: int,
+    names=READS,
+    connections: int = run.CONNECTIONS,
+) -> dict:
     token = servers["serve"].login("bench_user_1")  # the floor takes the same tokens
     plan = {name: endpoints(fixtures, name, names) for name in servers}
     runs = {(s, e): [] for s in servers for e in plan[s]}
     cpu = dict.fromkeys(runs, 0.0)
     for server_name, server in servers.items():  # warm-up
         for method, paths, user in plan[server_name].values():
-            run.wrk(server, paths, token=token if user else None, method=method, seconds=1)
+            run.wrk(server, paths, token=token if user else None, method=method, seconds=1,
+                    connections=connections)  # fmt: skip
     for number in range(rounds):
         run.log(f"round {number + 1}/{rounds} (load average {load_average()})")
         for server_name, server in servers.items():
@@ -112,7 +122,7 @@ def measure(servers: dict, fixtures, *, seconds: float, rounds: int, names=READS
                 runs[server_name, endpoint].append(
                     run.wrk(
                         server, paths, token=token if user else None, method=method,
-                        seconds=seconds / rounds,
+                        seconds=seconds / rounds, connections=connections,
                     )
                 )  # fmt: skip
                 cpu[server_name, endpoint] += server.cpu_seconds() - before
@@ -293,7 +303,7 @@ def report(results: dict) -> str:
     if floor and "serve" in results["reads"]:
         lines += read_tables(results["reads"], floor)
     if floor and results.get("search"):
-        lines += search_table(results["search"]["serve"], floor)
+        lines += search_table(results, floor)
     if "post" in results:
         lines += [
             "",
@@ -372,6 +382,7 @@ def read_tables(reads: dict, floor: dict) -> list[str]:
 
 
 SEARCH_TITLES = {
+    "search_rare": f"`?q={run.RARE_WORD}` (a rare word)",
     "search_common": "`?q=hello` (a common word)",
     "search_prefix": "`?q=tom` (a prefix)",
     "search_two_words": "`?q=tomorrow later` (two words)",
@@ -379,20 +390,28 @@ SEARCH_TITLES = {
 }
 
 
-def search_table(searches: dict, floor: dict) -> list[str]:
+def search_table(results: dict, floor: dict) -> list[str]:
+    """Search at 16 connections (req/s, ratio to the floor's, CPU) and one at a time (latency,
+    beside the floor's own at one connection)."""
+    searches, alone = results["search"]["serve"], results["search_alone"]
+    floor_alone = alone["floor"]["noop"]
     lines = [
         "",
-        "**Search** as bench_user_1 (in 3,741 threads), `GET /api/messages/search/` through "
-        "serve's public port (req/s, p50 / p99 ms, ratio to the floor, server CPU µs a request):",
+        "**Search** as bench_user_1 (58,176 messages in 3,741 threads), `GET "
+        "/api/messages/search/` through serve's public port: at 16 connections (req/s, p50 / p99 "
+        "ms, ratio to the floor, server CPU µs a request) and one search at a time (p50 / p99 ms; "
+        f"the floor's own at one connection: {floor_alone['p50'] / 1000:.1f} / "
+        f"{floor_alone['p99'] / 1000:.1f} ms):",
         "",
-        "| query | req/s | p50 / p99 ms | ratio | CPU µs |",
-        "|---|---:|---:|---:|---:|",
+        "| query | req/s | p50 / p99 ms | ratio | CPU µs | one at a time: p50 / p99 ms |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for endpoint, title in SEARCH_TITLES.items():
-        r = searches[endpoint]
+        r, one = searches[endpoint], alone["serve"][endpoint]
         lines.append(
             f"| {title} | {r['rps']:.0f} | {r['p50'] / 1000:.1f} / {r['p99'] / 1000:.1f} | "
-            f"{r['rps'] / floor['rps']:.2f} | {r['cpu_us']:.0f} |"
+            f"{r['rps'] / floor['rps']:.2f} | {r['cpu_us']:.0f} | "
+            f"{one['p50'] / 1000:.1f} / {one['p99'] / 1000:.1f} |"
         )
     return lines
 
@@ -458,6 +477,9 @@ def main() -> None:
         run.seed("1m")
     database = run.scratch_copy(seeded, "1m")
     fixtures = run.Fixtures(database)
+    if not fixtures.user1_rare:
+        sys.exit(f"{seeded} predates search's rare word ('{run.RARE_WORD}'): delete it and run "
+                 "again to seed it anew (about 3 minutes).")  # fmt: skip
     servers = start_servers(database)
     try:
         parts = args.parts.split(",")
@@ -469,6 +491,11 @@ def main() -> None:
             results["search"] = measure(
                 searchers, fixtures, seconds=args.seconds, rounds=args.rounds, names=SEARCHES
             )
+            # And one search at a time, as a person searching meets it (the floor likewise).
+            results["search_alone"] = measure(
+                searchers, fixtures, seconds=args.seconds, rounds=args.rounds, names=SEARCHES,
+                connections=1,
+            )  # fmt: skip
             results.setdefault("reads", {"floor": results["search"]["floor"]})
         if "files" in parts:
             results["files"] = measure_files(

@@ -40,17 +40,19 @@ def words_of(query: str) -> list[str]:
 
 def fold(text: str) -> str:
     """Lower case without accents, as the indexes fold what they store."""
+    if text.isascii():  # most words: nothing to decompose, and casefold() is lower() there
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def highlights(text: str, words: list[str]) -> list[list[int]]:
-    """[start, end] character offsets of each word of `text` that a query word begins."""
-    prefixes = [fold(word) for word in words]
+def highlights(text: str, prefixes: tuple[str, ...]) -> list[list[int]]:
+    """[start, end] character offsets of each word of `text` that begins with one of the
+    (folded) `prefixes`."""
     return [
         [found.start(), found.end()]
         for found in WORD.finditer(text)
-        if any(fold(found.group()).startswith(prefix) for prefix in prefixes)
+        if fold(found.group()).startswith(prefixes)
     ]
 
 
@@ -156,7 +158,8 @@ class MessageSearch:
             f"SELECT {message_columns('m')} {sql} {tail} LIMIT %s OFFSET %s",
             [*from_params, *params, limit, offset],
         )
+        prefixes = tuple(fold(word) for word in self.words)
         return [
-            SearchResult(message, highlights(message.text, self.words))
+            SearchResult(message, highlights(message.text, prefixes))
             for message in with_attachments([message_from_row(row) for row in rows])
         ]

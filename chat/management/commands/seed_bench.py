@@ -41,6 +41,7 @@ THREAD_SKEW = 0.8
 UNREAD_THREAD_SHARE = 0.5
 START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=365)
+RARE_WORD = "zanzibar"
 WORDS = [
     "hello",
     "hi",
@@ -321,6 +322,9 @@ class SeedPlan:
         self.message_threads = list(range(threads)) + drawn
         rng.shuffle(self.message_threads)
         self.texts = [" ".join(rng.choices(WORDS, k=rng.randint(1, 12))) for _ in range(4096)]
+        # One text in 4,096 also carries a word found nowhere else: search's rare case (some 250
+        # messages of a million).
+        self.texts[0] += f" {RARE_WORD}"
         self._times_and_senders(rng)
 
     def _pairs(self, rng: random.Random) -> list[tuple[int, int]]:
