@@ -18,6 +18,26 @@ export function h(tag, attributes = {}, ...children) {
 
 export const byId = (id) => document.getElementById(id);
 
+/**
+ * Whether a pointer pressed in `element` is still down. A list drawn anew between press and
+ * release loses the click (an element replaced under the pointer never gets it), so a list
+ * holds its drawing while pressed and calls `redraw` once the click is through.
+ */
+export function pressWatch(element, redraw) {
+  let pressed = false;
+  element.addEventListener("pointerdown", () => {
+    pressed = true;
+  });
+  const released = () => {
+    if (!pressed) return;
+    pressed = false;
+    setTimeout(redraw);
+  };
+  window.addEventListener("pointerup", released, true);
+  window.addEventListener("pointercancel", released, true);
+  return () => pressed;
+}
+
 /** Sets `element`'s text only when it differs, so that a live region does not announce again. */
 export function setText(element, text) {
   if (element.textContent !== text) element.textContent = text;

@@ -9,7 +9,7 @@
  */
 
 import { attachmentList } from "./attachments.js";
-import { byId, fullTime, h, messageTime, setText } from "./dom.js";
+import { byId, fullTime, h, messageTime, pressWatch, setText } from "./dom.js";
 
 const NEAR_TOP_PX = 200;
 const NEAR_END_PX = 80;
@@ -48,9 +48,19 @@ export class MessageList {
     this.items = new Map(); // message id → {value: message, element}
     this.sends = new Map(); // Idempotency-Key → {value: pending entry, element}
     this.editing = null; // the element of the message being edited
+    // A message is drawn anew when it changes (a read receipt redraws mine): under a pressed
+    // pointer that would swallow the click on its menu button or image, so the latest
+    // conversation waits for the release.
+    this.held = null; // render's arguments while pressed
+    this.pressed = pressWatch(this.list, () => this.held && this.render(...this.held));
   }
 
   render(conversation, me, otherName) {
+    if (this.pressed()) {
+      this.held = [conversation, me, otherName];
+      return;
+    }
+    this.held = null;
     const previous = conversation?.threadId === this.shown?.threadId ? this.shown : null;
     if (conversation === this.shown) return;
     this.shown = conversation;

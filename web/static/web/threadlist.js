@@ -4,7 +4,7 @@
  * title.
  */
 
-import { avatar, byId, h, shortTime } from "./dom.js";
+import { avatar, byId, h, pressWatch, shortTime } from "./dom.js";
 import { filesSummary, isMuted, otherOf } from "./store.js";
 
 const MUTE_CHECK_MS = 60_000;
@@ -24,24 +24,13 @@ export function threadListView(store, sync) {
     }
   }, MUTE_CHECK_MS);
 
-  // Not drawn anew under a pressed pointer: a link replaced between press and release never gets
-  // its click (an event arriving then, someone coming online, swallowed the click that opens a
-  // conversation). Drawn once the click is through.
-  let pressed = false;
-  list.addEventListener("pointerdown", () => {
-    pressed = true;
-  });
-  const released = () => {
-    if (!pressed) return;
-    pressed = false;
-    setTimeout(() => render(store.state));
-  };
-  window.addEventListener("pointerup", released, true);
-  window.addEventListener("pointercancel", released, true);
+  // An event arriving under a pressed link (someone coming online) swallowed the click that
+  // opens a conversation.
+  const pressed = pressWatch(list, () => render(store.state));
 
   function render(state) {
     document.title = state.unread ? `(${state.unread}) Chat` : "Chat";
-    if (pressed) return;
+    if (pressed()) return;
     const { me, threads, threadsLoaded, moreThreads } = state;
     const openId = state.conversation?.threadId;
     const next = { me, threads, threadsLoaded, moreThreads, openId };

@@ -93,6 +93,25 @@ def test_up_arrow_edits_the_last_message_and_the_other_sees_it_edited(open_page,
     expect(history).to_be_hidden()
 
 
+def test_a_message_menu_opens_though_a_receipt_redraws_the_message_while_it_is_pressed(
+    open_page, make_user
+):
+    cleo, dan, eve = make_user("cleo"), make_user("dan"), make_user("eve")
+    thread = cleo.thread_with(dan)
+    cleo.send(thread, "did you see it?")
+    page = open_page(cleo)
+    open_thread(page, dan)
+    mine = message(page, "did you see it?")
+    mine.get_by_role("button", name="Message actions").hover()
+    page.mouse.down()
+    dan.call("POST", f"/api/threads/{thread}/read/")  # the receipt redraws Cleo's message
+    eve.send(eve.thread_with(cleo), "a later event")  # in order after it, and seen in the title
+    expect(page).to_have_title("(1) Chat")
+    page.mouse.up()
+    expect(page.get_by_role("menuitem", name="Edit", exact=True)).to_be_visible()
+    expect(mine).to_contain_text("Read")
+
+
 def test_delete_for_everyone_leaves_a_tombstone_on_both(open_page, make_user):
     carl, dina = make_user("carl"), make_user("dina")
     thread = carl.thread_with(dina)
