@@ -73,8 +73,15 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Two processes (pytest-xdist), each test file whole in one of them: the suite is as much waiting
+# for servers and browsers as computing. TEST_WORKERS=0 runs it in this process alone. The fuzz
+# tests run after, without xdist: under it (even one worker) schemathesis's examples reached
+# fewer operations, and the check that every operation got a 2xx failed.
+TEST_WORKERS ?= 2
+FUZZ_TESTS := tests/reliability/test_fuzz.py
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=$(FUZZ_TESTS)
+	$(VENV)/bin/pytest $(FUZZ_TESTS)
 
 # Longer reliability runs than `make test` does (RELIABILITY.md has the figures they give).
 FUZZ_EXAMPLES ?= 500

@@ -19,6 +19,19 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 
+# Under pytest-xdist (`make test`), each worker process its own Redis database and channel names:
+# the tests empty the cache between tests (FLUSHDB), and equal user ids in the workers' databases
+# would otherwise share rate limits and live events.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+if REDIS_URL and XDIST_WORKER:  # noqa: F405
+    base, _, database = REDIS_URL.rpartition("/")  # noqa: F405
+    REDIS_URL = f"{base}/{int(database or 0) + int(XDIST_WORKER.removeprefix('gw'))}"
+    CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+    CHANNEL_LAYERS["default"]["CONFIG"] |= {  # noqa: F405
+        "hosts": [REDIS_URL],
+        "prefix": f"{CHANNEL_LAYERS['default']['CONFIG']['prefix']}-{XDIST_WORKER}",  # noqa: F405
+    }
+
 # A connection pool would keep sessions open on the test database and stop its teardown.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 
