@@ -5,6 +5,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 os.environ.setdefault("SECRET_KEY_DJANGO_SETTINGS", "test-only-secret-key-not-for-production")
 # Web Push on, with a key of the tests' own (not a secret: it signs pushes to local stand-ins).
@@ -24,8 +25,9 @@ WHITENOISE_USE_FINDERS = True
 # would otherwise share rate limits and live events.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
 if REDIS_URL and XDIST_WORKER:  # noqa: F405
-    base, _, database = REDIS_URL.rpartition("/")  # noqa: F405
-    REDIS_URL = f"{base}/{int(database or 0) + int(XDIST_WORKER.removeprefix('gw'))}"
+    url = urlsplit(REDIS_URL)  # noqa: F405
+    database = int(url.path.strip("/") or 0) + int(XDIST_WORKER.removeprefix("gw"))
+    REDIS_URL = url._replace(path=f"/{database}").geturl()
     CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
     CHANNEL_LAYERS["default"]["CONFIG"] |= {  # noqa: F405
         "hosts": [REDIS_URL],
