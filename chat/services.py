@@ -48,7 +48,7 @@ BLOCKED_DETAIL = "You cannot message this person."
 
 
 # A send's statements about its thread are written out: each takes microseconds to run and, built
-# with the ORM, ten times that to compose (bench/TOPOLOGY.md, "Latest").
+# with the ORM, ten times that to compose (bench/TOPOLOGY.md, "Posting after the publish rework").
 
 
 def _lock_thread(thread_id: int) -> bool:
